@@ -1,0 +1,6 @@
+//! The Atlas assembler: GNU `as`-compatible RISC-V assembly to program images and ELF
+//! executables, and the ELF reader for `atlas run`.
+
+mod image;
+
+pub use image::{Image, LineTable, Perms, Segment, Symbol};
