@@ -1,1 +1,7 @@
-//! placeholder
+//! The MMU hardware: physical memory, translation modes, TLBs, page-walk caches and their
+//! cycle costs. It knows nothing about processes or syscalls and never reads CPU state: every
+//! translation is handed an explicit access context.
+
+mod phys;
+
+pub use phys::{PhysMem, DEFAULT_PHYS_SIZE};

@@ -1,0 +1,103 @@
+//! Guest physical memory: a flat, bounds-checked byte array.
+//!
+//! The array is allocated zeroed (`calloc`), so the host commits a page only when the guest
+//! first writes it: an untouched gigabyte of guest memory costs no host memory.
+
+/// Guest physical memory of a fixed size, little-endian.
+#[derive(Clone)]
+pub struct PhysMem {
+    bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for PhysMem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PhysMem").field("size", &self.bytes.len()).finish()
+    }
+}
+
+/// Default physical memory size: 256 MiB.
+pub const DEFAULT_PHYS_SIZE: u64 = 256 << 20;
+
+impl PhysMem {
+    /// Memory of `size` bytes, all zero. Sizes beyond the host's address space are refused.
+    pub fn new(size: u64) -> Result<PhysMem, String> {
+        let len = usize::try_from(size)
+            .map_err(|_| format!("physical memory size {size:#x} does not fit this host"))?;
+        let mut bytes = Vec::new();
+        bytes
+            .try_reserve_exact(len)
+            .map_err(|_| format!("cannot reserve {size:#x} bytes of physical memory"))?;
+        bytes.resize(len, 0);
+        Ok(PhysMem { bytes })
+    }
+
+    /// Size in bytes.
+    #[inline]
+    pub fn size(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+
+    /// The `len` bytes at `pa`, if all of them exist.
+    #[inline]
+    pub fn slice(&self, pa: u64, len: u64) -> Option<&[u8]> {
+        let start = usize::try_from(pa).ok()?;
+        let end = start.checked_add(usize::try_from(len).ok()?)?;
+        self.bytes.get(start..end)
+    }
+
+    /// The `len` bytes at `pa`, mutable, if all of them exist.
+    #[inline]
+    pub fn slice_mut(&mut self, pa: u64, len: u64) -> Option<&mut [u8]> {
+        let start = usize::try_from(pa).ok()?;
+        let end = start.checked_add(usize::try_from(len).ok()?)?;
+        self.bytes.get_mut(start..end)
+    }
+
+    /// Reads `size` (1, 2, 4 or 8) bytes at `pa`, zero-extended; `None` beyond memory.
+    #[inline]
+    pub fn read(&self, pa: u64, size: u64) -> Option<u64> {
+        let s = self.slice(pa, size)?;
+        let mut buf = [0u8; 8];
+        buf[..s.len()].copy_from_slice(s);
+        Some(u64::from_le_bytes(buf))
+    }
+
+    /// Writes the low `size` (1, 2, 4 or 8) bytes of `value` at `pa`; `None` beyond memory.
+    #[inline]
+    pub fn write(&mut self, pa: u64, size: u64, value: u64) -> Option<()> {
+        let s = self.slice_mut(pa, size)?;
+        let n = s.len();
+        s.copy_from_slice(&value.to_le_bytes()[..n]);
+        Some(())
+    }
+
+    /// Fills `[pa, pa+len)` with zeros; `None` if any of it is beyond memory.
+    pub fn zero(&mut self, pa: u64, len: u64) -> Option<()> {
+        self.slice_mut(pa, len)?.fill(0);
+        Some(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_back_little_endian_and_checks_bounds() {
+        let mut m = PhysMem::new(4096).expect("small memory");
+        assert_eq!(m.write(8, 8, 0x1122_3344_5566_7788), Some(()));
+        assert_eq!(m.read(8, 1), Some(0x88));
+        assert_eq!(m.read(8, 2), Some(0x7788));
+        assert_eq!(m.read(12, 4), Some(0x1122_3344));
+        assert_eq!(m.read(4092, 4), Some(0));
+        assert_eq!(m.read(4093, 4), None);
+        assert_eq!(m.write(4096, 1, 0), None);
+        assert_eq!(m.read(u64::MAX, 8), None);
+    }
+
+    #[test]
+    fn a_huge_untouched_memory_is_cheap() {
+        let m = PhysMem::new(1 << 30).expect("1 GiB reserve");
+        assert_eq!(m.read((1 << 30) - 8, 8), Some(0));
+    }
+}
