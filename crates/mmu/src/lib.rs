@@ -4,4 +4,4 @@
 
 mod phys;
 
-pub use phys::{PhysMem, DEFAULT_PHYS_SIZE};
+pub use phys::{PhysMem, DEFAULT_PHYS_SIZE, MAX_PHYS_SIZE};

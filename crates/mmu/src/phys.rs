@@ -18,17 +18,21 @@ impl std::fmt::Debug for PhysMem {
 /// Default physical memory size: 256 MiB.
 pub const DEFAULT_PHYS_SIZE: u64 = 256 << 20;
 
+/// Largest physical memory Atlas models: 16 GiB (reserved lazily, so only touched pages cost).
+pub const MAX_PHYS_SIZE: u64 = 16 << 30;
+
 impl PhysMem {
-    /// Memory of `size` bytes, all zero. Sizes beyond the host's address space are refused.
+    /// Memory of `size` bytes, all zero. Sizes above [`MAX_PHYS_SIZE`] are refused.
     pub fn new(size: u64) -> Result<PhysMem, String> {
+        if size > MAX_PHYS_SIZE {
+            return Err(format!(
+                "physical memory size {size:#x} is above the maximum {MAX_PHYS_SIZE:#x} (16 GiB)"
+            ));
+        }
         let len = usize::try_from(size)
             .map_err(|_| format!("physical memory size {size:#x} does not fit this host"))?;
-        let mut bytes = Vec::new();
-        bytes
-            .try_reserve_exact(len)
-            .map_err(|_| format!("cannot reserve {size:#x} bytes of physical memory"))?;
-        bytes.resize(len, 0);
-        Ok(PhysMem { bytes })
+        // `vec![0; n]` allocates with calloc: the host maps zero pages lazily.
+        Ok(PhysMem { bytes: vec![0u8; len] })
     }
 
     /// Size in bytes.
