@@ -1,1 +1,33 @@
-fn main() {}
+//! `atlas`: assemble, run, disassemble and profile RISC-V guest programs on a modelled MMU.
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+mod cli;
+
+/// Atlas: a cycle-level hardware MMU emulator for RV32IM/RV64IM guest programs.
+#[derive(Debug, Parser)]
+#[command(name = "atlas", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Assemble (if needed) and run a guest program.
+    Run(cli::run::Args),
+    /// Assemble a program into a static RISC-V ELF executable.
+    Asm(cli::asm::Args),
+    /// Disassemble an ELF file or a raw binary.
+    Disasm(cli::disasm::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => cli::run::main(args),
+        Command::Asm(args) => cli::asm::main(args),
+        Command::Disasm(args) => cli::disasm::main(args),
+    }
+}

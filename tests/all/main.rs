@@ -1,1 +1,1 @@
-
+//! Integration tests of the whole system, in one binary to keep link time down.

@@ -2,6 +2,8 @@
 //! cycle costs. It knows nothing about processes or syscalls and never reads CPU state: every
 //! translation is handed an explicit access context.
 
+mod access;
 mod phys;
 
+pub use access::{AccessCtx, AccessKind, Privilege};
 pub use phys::{PhysMem, DEFAULT_PHYS_SIZE, MAX_PHYS_SIZE};

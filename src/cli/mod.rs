@@ -1,0 +1,5 @@
+//! One module per subcommand: its arguments and its `main`.
+
+pub mod asm;
+pub mod disasm;
+pub mod run;
