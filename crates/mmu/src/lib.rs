@@ -3,7 +3,9 @@
 //! translation is handed an explicit access context.
 
 mod access;
+mod bus;
 mod phys;
 
 pub use access::{AccessCtx, AccessKind, Privilege};
+pub use bus::{Bus, FaultReason, MemFault, SystemBus};
 pub use phys::{PhysMem, DEFAULT_PHYS_SIZE, MAX_PHYS_SIZE};
