@@ -7,7 +7,8 @@ mod parse;
 use std::path::PathBuf;
 
 fn main() {
-    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let isa_dir = manifest.join("../../isa");
     println!("cargo:rerun-if-changed={}", isa_dir.display());
     println!("cargo:rerun-if-changed=gen/parse.rs");
@@ -36,6 +37,8 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("tables.rs");
-    std::fs::write(&out, parse::emit(&tables)).unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));
+    let out =
+        PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("tables.rs");
+    std::fs::write(&out, parse::emit(&tables))
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));
 }

@@ -1,1 +1,3 @@
 //! Integration tests of the whole system, in one binary to keep link time down.
+
+mod disasm;

@@ -34,9 +34,9 @@ pub struct OperandDef {
 impl OperandDef {
     /// Mask of the instruction-word bits this operand occupies.
     pub fn word_mask(&self) -> u32 {
-        self.pieces
-            .iter()
-            .fold(0u32, |m, p| m | (((1u64 << p.width) - 1) as u32) << p.word_lo)
+        self.pieces.iter().fold(0u32, |m, p| {
+            m | (((1u64 << p.width) - 1) as u32) << p.word_lo
+        })
     }
     /// Number of value bits (position of the highest value bit + 1).
     pub fn value_bits(&self) -> u32 {
@@ -196,7 +196,9 @@ pub fn parse_operands(file: &str, text: &str) -> Result<Vec<OperandDef>, String>
             let (whi, wlo) = parse_range(word).ok_or(format!("{at}: bad bit range `{word}`"))?;
             let (vhi, vlo) = parse_range(value).ok_or(format!("{at}: bad bit range `{value}`"))?;
             if whi < wlo || vhi < vlo || whi > 31 || whi - wlo != vhi - vlo {
-                return Err(format!("{at}: piece `{w}` has mismatched or reversed ranges"));
+                return Err(format!(
+                    "{at}: piece `{w}` has mismatched or reversed ranges"
+                ));
             }
             pieces.push(Piece {
                 word_lo: wlo,
@@ -217,7 +219,9 @@ pub fn parse_operands(file: &str, text: &str) -> Result<Vec<OperandDef>, String>
         for p in &def.pieces {
             let m = (((1u64 << p.width) - 1) as u32) << p.word_lo;
             if seen & m != 0 {
-                return Err(format!("{at}: operand `{name}` places two pieces on the same bits"));
+                return Err(format!(
+                    "{at}: operand `{name}` places two pieces on the same bits"
+                ));
             }
             seen |= m;
         }
@@ -232,13 +236,24 @@ pub fn parse_operands(file: &str, text: &str) -> Result<Vec<OperandDef>, String>
 /// Which widths a table file applies to, from its name (`rv_*`, `rv32_*`, `rv64_*`).
 pub fn widths_of(file: &str) -> Result<Widths, String> {
     if file.starts_with("rv_") {
-        Ok(Widths { rv32: true, rv64: true })
+        Ok(Widths {
+            rv32: true,
+            rv64: true,
+        })
     } else if file.starts_with("rv32_") {
-        Ok(Widths { rv32: true, rv64: false })
+        Ok(Widths {
+            rv32: true,
+            rv64: false,
+        })
     } else if file.starts_with("rv64_") {
-        Ok(Widths { rv32: false, rv64: true })
+        Ok(Widths {
+            rv32: false,
+            rv64: true,
+        })
     } else {
-        Err(format!("{file}: instruction files must be named rv_*, rv32_* or rv64_*"))
+        Err(format!(
+            "{file}: instruction files must be named rv_*, rv32_* or rv64_*"
+        ))
     }
 }
 
@@ -387,7 +402,9 @@ pub fn parse_aliases(
             .skip(1)
             .find(|(_, w)| encodings.iter().any(|e| e.mnemonic == **w) && !w.contains('='))
             .map(|(i, _)| i)
-            .ok_or(format!("{at}: alias `{name}` names no known base instruction"))?;
+            .ok_or(format!(
+                "{at}: alias `{name}` names no known base instruction"
+            ))?;
         let base = words[base_pos].to_string();
         let base_ops: Vec<&String> = encodings
             .iter()
@@ -400,13 +417,12 @@ pub fn parse_aliases(
             if *w == "-" {
                 continue;
             }
-            let parts: Vec<&str> = w
-                .split(['(', ')'])
-                .filter(|p| !p.is_empty())
-                .collect();
+            let parts: Vec<&str> = w.split(['(', ')']).filter(|p| !p.is_empty()).collect();
             for p in &parts {
                 if !known(p) {
-                    return Err(format!("{at}: alias `{name}`: `{p}` is not an operand of {base}"));
+                    return Err(format!(
+                        "{at}: alias `{name}`: `{p}` is not an operand of {base}"
+                    ));
                 }
             }
             operands.push(w.to_string());
@@ -422,7 +438,9 @@ pub fn parse_aliases(
                 continue;
             }
             if !known(k) {
-                return Err(format!("{at}: alias `{name}`: `{k}` is not an operand of {base}"));
+                return Err(format!(
+                    "{at}: alias `{name}`: `{k}` is not an operand of {base}"
+                ));
             }
             let v = match v {
                 "zero" => 0,
@@ -490,7 +508,10 @@ pub fn parse_costs(
             .get(1)
             .and_then(|w| parse_num(w))
             .filter(|n| *n >= 0)
-            .ok_or(format!("{file}:{}: expected `name cycles description`", ln + 1))?;
+            .ok_or(format!(
+                "{file}:{}: expected `name cycles description`",
+                ln + 1
+            ))?;
         let entry = (words[0].to_string(), cycles as u64, description);
         if in_events {
             events.push(entry);
@@ -502,7 +523,10 @@ pub fn parse_costs(
 }
 
 /// Reads and validates every table. `read` returns a file's text by name.
-pub fn load(read: &dyn Fn(&str) -> Result<String, String>, files: &[String]) -> Result<Tables, String> {
+pub fn load(
+    read: &dyn Fn(&str) -> Result<String, String>,
+    files: &[String],
+) -> Result<Tables, String> {
     let mut t = Tables {
         operands: parse_operands("operands", &read("operands")?)?,
         ..Tables::default()
@@ -557,16 +581,26 @@ pub fn emit(t: &Tables) -> String {
     let mut s = String::new();
     let mn = mnemonics(t);
     let w = &mut s;
-    let _ = writeln!(w, "// @generated by crates/isa/build.rs from the tables in isa/. Do not edit.\n");
+    let _ = writeln!(
+        w,
+        "// @generated by crates/isa/build.rs from the tables in isa/. Do not edit.\n"
+    );
 
     // Opcode: one per mnemonic.
-    let _ = writeln!(w, "/// Every instruction mnemonic of the tables, in table order.");
+    let _ = writeln!(
+        w,
+        "/// Every instruction mnemonic of the tables, in table order."
+    );
     let _ = writeln!(w, "#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]\n#[repr(u8)]\npub enum Opcode {{");
     for (m, _, _) in &mn {
         let _ = writeln!(w, "    /// `{m}`\n    {},", camel(m));
     }
     let _ = writeln!(w, "}}\n");
-    let _ = writeln!(w, "/// Every opcode, in table order.\npub const OPCODES: [Opcode; {}] = [", mn.len());
+    let _ = writeln!(
+        w,
+        "/// Every opcode, in table order.\npub const OPCODES: [Opcode; {}] = [",
+        mn.len()
+    );
     for (m, _, _) in &mn {
         let _ = writeln!(w, "    Opcode::{},", camel(m));
     }
@@ -584,7 +618,12 @@ pub fn emit(t: &Tables) -> String {
     let _ = writeln!(w, "        }}\n    }}");
     let _ = writeln!(w, "    /// The cost class that sets the instruction's base cycle cost.\n    pub const fn cost_class(self) -> CostClass {{\n        match self {{");
     for (m, _, c) in &mn {
-        let _ = writeln!(w, "            Opcode::{} => CostClass::{},", camel(m), camel(c));
+        let _ = writeln!(
+            w,
+            "            Opcode::{} => CostClass::{},",
+            camel(m),
+            camel(c)
+        );
     }
     let _ = writeln!(w, "        }}\n    }}\n}}\n");
 
@@ -624,7 +663,11 @@ pub fn emit(t: &Tables) -> String {
 
     // Per-kind operation enums for kinds with more than one member.
     for (k, _) in KINDS {
-        let members: Vec<&String> = mn.iter().filter(|(_, mk, _)| mk == k).map(|(m, _, _)| m).collect();
+        let members: Vec<&String> = mn
+            .iter()
+            .filter(|(_, mk, _)| mk == k)
+            .map(|(m, _, _)| m)
+            .collect();
         if members.len() < 2 {
             continue;
         }
@@ -664,7 +707,12 @@ pub fn emit(t: &Tables) -> String {
         let pieces: Vec<String> = o
             .pieces
             .iter()
-            .map(|p| format!("Piece {{ word_lo: {}, width: {}, value_lo: {} }}", p.word_lo, p.width, p.value_lo))
+            .map(|p| {
+                format!(
+                    "Piece {{ word_lo: {}, width: {}, value_lo: {} }}",
+                    p.word_lo, p.width, p.value_lo
+                )
+            })
             .collect();
         let _ = writeln!(
             w,
@@ -680,7 +728,11 @@ pub fn emit(t: &Tables) -> String {
     // Encodings, and decode buckets by major opcode (bits 6..2).
     let _ = writeln!(w, "/// Every encoding: its opcode, fixed bits, operands and widths.\npub const ENCODINGS: &[Encoding] = &[");
     for e in &t.encodings {
-        let ops: Vec<String> = e.operands.iter().map(|o| format!("Operand::{}", camel(o))).collect();
+        let ops: Vec<String> = e
+            .operands
+            .iter()
+            .map(|o| format!("Operand::{}", camel(o)))
+            .collect();
         let _ = writeln!(
             w,
             "    Encoding {{ opcode: Opcode::{}, mask: {:#010x}, bits: {:#010x}, operands: &[{}], rv32: {}, rv64: {} }},",
@@ -739,7 +791,10 @@ pub fn emit(t: &Tables) -> String {
     let _ = writeln!(w, "];\n");
 
     // CSRs.
-    let _ = writeln!(w, "/// Control and status registers known to Atlas.\npub const CSRS: &[CsrInfo] = &[");
+    let _ = writeln!(
+        w,
+        "/// Control and status registers known to Atlas.\npub const CSRS: &[CsrInfo] = &["
+    );
     for c in &t.csrs {
         let _ = writeln!(
             w,
@@ -753,41 +808,84 @@ pub fn emit(t: &Tables) -> String {
     }
     let _ = writeln!(w, "];\n\n/// CSR numbers by name.\npub mod csr {{");
     for c in &t.csrs {
-        let _ = writeln!(w, "    /// {}\n    pub const {}: u16 = {:#05x};", c.description, c.name.to_uppercase(), c.number);
+        let _ = writeln!(
+            w,
+            "    /// {}\n    pub const {}: u16 = {:#05x};",
+            c.description,
+            c.name.to_uppercase(),
+            c.number
+        );
     }
     let _ = writeln!(w, "}}\n");
 
     // Causes.
     let _ = writeln!(w, "/// Synchronous trap causes (the exception codes of mcause/scause).\n#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]\npub enum Cause {{");
     for c in &t.causes {
-        let _ = writeln!(w, "    /// {} (code {})\n    {} = {},", c.description, c.number, camel(&c.name), c.number);
+        let _ = writeln!(
+            w,
+            "    /// {} (code {})\n    {} = {},",
+            c.description,
+            c.number,
+            camel(&c.name),
+            c.number
+        );
     }
-    let _ = writeln!(w, "}}\n\nimpl Cause {{\n    /// Every cause.\n    pub const ALL: [Cause; {}] = [", t.causes.len());
+    let _ = writeln!(
+        w,
+        "}}\n\nimpl Cause {{\n    /// Every cause.\n    pub const ALL: [Cause; {}] = [",
+        t.causes.len()
+    );
     for c in &t.causes {
         let _ = writeln!(w, "        Cause::{},", camel(&c.name));
     }
     let _ = writeln!(w, "    ];\n    /// The exception code written to xcause.\n    pub const fn code(self) -> u64 {{\n        self as u64\n    }}\n    /// The privileged specification's description of the cause.\n    pub const fn description(self) -> &'static str {{\n        match self {{");
     for c in &t.causes {
-        let _ = writeln!(w, "            Cause::{} => {:?},", camel(&c.name), c.description);
+        let _ = writeln!(
+            w,
+            "            Cause::{} => {:?},",
+            camel(&c.name),
+            c.description
+        );
     }
     let _ = writeln!(w, "        }}\n    }}\n    /// The cause with this exception code.\n    pub const fn from_code(code: u64) -> Option<Self> {{\n        match code {{");
     for c in &t.causes {
-        let _ = writeln!(w, "            {} => Some(Cause::{}),", c.number, camel(&c.name));
+        let _ = writeln!(
+            w,
+            "            {} => Some(Cause::{}),",
+            c.number,
+            camel(&c.name)
+        );
     }
     let _ = writeln!(w, "            _ => None,\n        }}\n    }}\n}}\n");
 
     // Syscalls and errno.
-    let _ = writeln!(w, "/// Guest syscall numbers (Linux RISC-V).\npub mod syscall {{");
+    let _ = writeln!(
+        w,
+        "/// Guest syscall numbers (Linux RISC-V).\npub mod syscall {{"
+    );
     for c in &t.syscalls {
-        let _ = writeln!(w, "    /// `{}`\n    pub const {}: u64 = {};", c.name, c.name.to_uppercase(), c.number);
+        let _ = writeln!(
+            w,
+            "    /// `{}`\n    pub const {}: u64 = {};",
+            c.name,
+            c.name.to_uppercase(),
+            c.number
+        );
     }
     let _ = writeln!(w, "    /// Every syscall number the tables name, with its name.\n    pub const NAMES: &[(u64, &str)] = &[");
     for c in &t.syscalls {
         let _ = writeln!(w, "        ({}, {:?}),", c.number, c.name);
     }
-    let _ = writeln!(w, "    ];\n}}\n\n/// Linux errno values the mini OS returns (negated).\npub mod errno {{");
+    let _ = writeln!(
+        w,
+        "    ];\n}}\n\n/// Linux errno values the mini OS returns (negated).\npub mod errno {{"
+    );
     for c in &t.errnos {
-        let _ = writeln!(w, "    /// {}\n    pub const {}: u64 = {};", c.description, c.name, c.number);
+        let _ = writeln!(
+            w,
+            "    /// {}\n    pub const {}: u64 = {};",
+            c.description, c.name, c.number
+        );
     }
     let _ = writeln!(w, "}}\n");
 
@@ -810,7 +908,11 @@ pub fn emit(t: &Tables) -> String {
     }
     let _ = writeln!(w, "        }}\n    }}\n}}\n\n/// Extra cost events (cycles charged on top of an instruction's class cost).\npub mod cost_event {{");
     for (c, n, d) in &t.cost_events {
-        let _ = writeln!(w, "    /// {d}\n    pub const {}: u64 = {n};", c.to_uppercase());
+        let _ = writeln!(
+            w,
+            "    /// {d}\n    pub const {}: u64 = {n};",
+            c.to_uppercase()
+        );
     }
     let _ = writeln!(w, "}}");
     s

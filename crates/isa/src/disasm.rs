@@ -91,8 +91,8 @@ impl Disasm {
             Operand::Uimm20 => write!(f, "{:#x}", (v >> 12) & 0xfffff),
             Operand::Shamt5 | Operand::Shamt6 => write!(f, "{v:#x}"),
             Operand::Csr => match CsrInfo::by_number(v as u16) {
-                Some(c) if !c.rv32_only || self.xlen == Xlen::X32 => f.write_str(c.name),
-                _ => write!(f, "{v:#x}"),
+                Some(c) => f.write_str(c.name),
+                None => write!(f, "{v:#x}"),
             },
             Operand::Pred | Operand::Succ => f.write_str(&fence_set(v)),
             _ => match OperandInfo::of(op).ty {

@@ -12,22 +12,83 @@ use crate::{
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[allow(missing_docs)]
 pub enum Inst {
-    Lui { rd: Reg, imm: i32 },
-    Auipc { rd: Reg, imm: i32 },
-    Jal { rd: Reg, offset: i32 },
-    Jalr { rd: Reg, rs1: Reg, offset: i32 },
-    Branch { op: BranchOp, rs1: Reg, rs2: Reg, offset: i32 },
-    Load { op: LoadOp, rd: Reg, rs1: Reg, offset: i32 },
-    Store { op: StoreOp, rs1: Reg, rs2: Reg, offset: i32 },
-    AluImm { op: AluImmOp, rd: Reg, rs1: Reg, imm: i32 },
-    ShiftImm { op: ShiftImmOp, rd: Reg, rs1: Reg, shamt: u8 },
-    Alu { op: AluOp, rd: Reg, rs1: Reg, rs2: Reg },
-    Fence { pred: u8, succ: u8 },
+    Lui {
+        rd: Reg,
+        imm: i32,
+    },
+    Auipc {
+        rd: Reg,
+        imm: i32,
+    },
+    Jal {
+        rd: Reg,
+        offset: i32,
+    },
+    Jalr {
+        rd: Reg,
+        rs1: Reg,
+        offset: i32,
+    },
+    Branch {
+        op: BranchOp,
+        rs1: Reg,
+        rs2: Reg,
+        offset: i32,
+    },
+    Load {
+        op: LoadOp,
+        rd: Reg,
+        rs1: Reg,
+        offset: i32,
+    },
+    Store {
+        op: StoreOp,
+        rs1: Reg,
+        rs2: Reg,
+        offset: i32,
+    },
+    AluImm {
+        op: AluImmOp,
+        rd: Reg,
+        rs1: Reg,
+        imm: i32,
+    },
+    ShiftImm {
+        op: ShiftImmOp,
+        rd: Reg,
+        rs1: Reg,
+        shamt: u8,
+    },
+    Alu {
+        op: AluOp,
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    Fence {
+        pred: u8,
+        succ: u8,
+    },
     FenceI,
-    Csr { op: CsrOp, rd: Reg, rs1: Reg, csr: u16 },
-    CsrImm { op: CsrImmOp, rd: Reg, zimm: u8, csr: u16 },
-    System { op: SystemOp },
-    SfenceVma { rs1: Reg, rs2: Reg },
+    Csr {
+        op: CsrOp,
+        rd: Reg,
+        rs1: Reg,
+        csr: u16,
+    },
+    CsrImm {
+        op: CsrImmOp,
+        rd: Reg,
+        zimm: u8,
+        csr: u16,
+    },
+    System {
+        op: SystemOp,
+    },
+    SfenceVma {
+        rs1: Reg,
+        rs2: Reg,
+    },
 }
 
 /// A word that is not an instruction of the hart's width.
@@ -112,17 +173,32 @@ impl Inst {
             Inst::Jal { rd, offset } => {
                 f.set(O::Rd, r(rd)).set(O::Jimm, offset as i64);
             }
-            Inst::Jalr { rd, rs1, offset } | Inst::Load { rd, rs1, offset, .. } => {
-                f.set(O::Rd, r(rd)).set(O::Rs1, r(rs1)).set(O::Imm12, offset as i64);
+            Inst::Jalr { rd, rs1, offset }
+            | Inst::Load {
+                rd, rs1, offset, ..
+            } => {
+                f.set(O::Rd, r(rd))
+                    .set(O::Rs1, r(rs1))
+                    .set(O::Imm12, offset as i64);
             }
             Inst::AluImm { rd, rs1, imm, .. } => {
-                f.set(O::Rd, r(rd)).set(O::Rs1, r(rs1)).set(O::Imm12, imm as i64);
+                f.set(O::Rd, r(rd))
+                    .set(O::Rs1, r(rs1))
+                    .set(O::Imm12, imm as i64);
             }
-            Inst::Branch { rs1, rs2, offset, .. } => {
-                f.set(O::Rs1, r(rs1)).set(O::Rs2, r(rs2)).set(O::Bimm, offset as i64);
+            Inst::Branch {
+                rs1, rs2, offset, ..
+            } => {
+                f.set(O::Rs1, r(rs1))
+                    .set(O::Rs2, r(rs2))
+                    .set(O::Bimm, offset as i64);
             }
-            Inst::Store { rs1, rs2, offset, .. } => {
-                f.set(O::Rs1, r(rs1)).set(O::Rs2, r(rs2)).set(O::Simm12, offset as i64);
+            Inst::Store {
+                rs1, rs2, offset, ..
+            } => {
+                f.set(O::Rs1, r(rs1))
+                    .set(O::Rs2, r(rs2))
+                    .set(O::Simm12, offset as i64);
             }
             Inst::ShiftImm { rd, rs1, shamt, .. } => {
                 f.set(O::Rd, r(rd)).set(O::Rs1, r(rs1));
@@ -135,10 +211,14 @@ impl Inst {
                 f.set(O::Pred, pred as i64).set(O::Succ, succ as i64);
             }
             Inst::Csr { rd, rs1, csr, .. } => {
-                f.set(O::Rd, r(rd)).set(O::Rs1, r(rs1)).set(O::Csr, csr as i64);
+                f.set(O::Rd, r(rd))
+                    .set(O::Rs1, r(rs1))
+                    .set(O::Csr, csr as i64);
             }
             Inst::CsrImm { rd, zimm, csr, .. } => {
-                f.set(O::Rd, r(rd)).set(O::Zimm, zimm as i64).set(O::Csr, csr as i64);
+                f.set(O::Rd, r(rd))
+                    .set(O::Zimm, zimm as i64)
+                    .set(O::Csr, csr as i64);
             }
             Inst::SfenceVma { rs1, rs2 } => {
                 f.set(O::Rs1, r(rs1)).set(O::Rs2, r(rs2));
@@ -161,7 +241,9 @@ impl Inst {
         ENCODINGS.iter().any(|e| {
             e.opcode == opcode
                 && e.in_xlen(xlen)
-                && e.operands.iter().all(|&o| OperandInfo::of(o).fits(fields.get(o)))
+                && e.operands
+                    .iter()
+                    .all(|&o| OperandInfo::of(o).fits(fields.get(o)))
         })
     }
 }
@@ -198,7 +280,11 @@ pub fn encode(inst: &Inst) -> u32 {
     let mut candidates = ENCODINGS.iter().filter(|e| e.opcode == opcode);
     let first = candidates.clone().next();
     let chosen = candidates
-        .find(|e| e.operands.iter().all(|&o| OperandInfo::of(o).fits(fields.get(o))))
+        .find(|e| {
+            e.operands
+                .iter()
+                .all(|&o| OperandInfo::of(o).fits(fields.get(o)))
+        })
         .or(first);
     match chosen {
         Some(e) => e

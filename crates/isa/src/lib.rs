@@ -15,7 +15,9 @@ pub use reg::Reg;
 
 #[allow(missing_docs, clippy::all)]
 mod tables {
-    use super::{Alias, AliasOperand, CsrInfo, Encoding, Fields, Inst, OperandInfo, OperandType, Piece};
+    use super::{
+        Alias, AliasOperand, CsrInfo, Encoding, Fields, Inst, OperandInfo, OperandType, Piece,
+    };
     include!(concat!(env!("OUT_DIR"), "/tables.rs"));
 }
 

@@ -32,7 +32,10 @@ fn rejects_under_specified() {
 #[test]
 fn rejects_operand_over_fixed_bits() {
     let e = encode_err("add rd rs1 rs2 31..20=0 14..12=0 6..2=0x0C 1..0=3 kind=alu cost=alu");
-    assert_eq!(e, "rv_test:1 (add): operand `rs2` overlaps a fixed field or another operand");
+    assert_eq!(
+        e,
+        "rv_test:1 (add): operand `rs2` overlaps a fixed field or another operand"
+    );
 }
 
 #[test]
