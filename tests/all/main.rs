@@ -1,3 +1,4 @@
 //! Integration tests of the whole system, in one binary to keep link time down.
 
+mod cli_disasm;
 mod disasm;
