@@ -107,6 +107,9 @@ pub const KINDS: &[(&str, &[&str])] = &[
 
 pub const COST_CLASSES_FILE: &str = "costs";
 
+/// A cost class or event: (name, cycles, description).
+pub type CostRow = (String, u64, String);
+
 /// Everything read from `isa/`.
 #[derive(Debug, Default)]
 pub struct Tables {
@@ -118,9 +121,9 @@ pub struct Tables {
     pub syscalls: Vec<NamedNumber>,
     pub errnos: Vec<NamedNumber>,
     /// Cost classes in file order: (name, cycles, description).
-    pub cost_classes: Vec<(String, u64, String)>,
+    pub cost_classes: Vec<CostRow>,
     /// Extra cost events: (name, cycles, description).
-    pub cost_events: Vec<(String, u64, String)>,
+    pub cost_events: Vec<CostRow>,
 }
 
 /// Lines of a table file with comments and blank lines removed, numbered from 1.
@@ -261,7 +264,7 @@ pub fn parse_encodings(
     file: &str,
     text: &str,
     operands: &[OperandDef],
-    cost_classes: &[(String, u64, String)],
+    cost_classes: &[CostRow],
 ) -> Result<Vec<EncodingDef>, String> {
     let widths = widths_of(file)?;
     let mut out = Vec::new();
@@ -488,10 +491,7 @@ pub fn parse_named(file: &str, text: &str, extra: usize) -> Result<Vec<NamedNumb
 }
 
 /// Parses `costs`: classes first, then (after the second header) extra events.
-pub fn parse_costs(
-    file: &str,
-    text: &str,
-) -> Result<(Vec<(String, u64, String)>, Vec<(String, u64, String)>), String> {
+pub fn parse_costs(file: &str, text: &str) -> Result<(Vec<CostRow>, Vec<CostRow>), String> {
     let mut classes = Vec::new();
     let mut events = Vec::new();
     let mut in_events = false;
