@@ -1,5 +1,6 @@
 //! `atlas disasm` on raw binaries: address, word and objdump-style text.
 
+use atlas_isa::{encode, AluImmOp, BranchOp, Inst, Reg, StoreOp};
 use std::process::Command;
 
 fn atlas() -> Command {
@@ -11,8 +12,33 @@ fn raw_rv64_words_print_like_objdump() {
     let dir = std::env::temp_dir().join(format!("atlas-disasm-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("code.bin");
-    // li a0,0 ; ret ; beqz a0,-8 ; an illegal word ; sd ra,8(sp)
-    let words: [u32; 5] = [0x0000_0513, 0x0000_8067, 0xfe05_0ce3, 0x0000_0000, 0x0011_3423];
+    let (a0, ra, sp, zero) = (Reg::A0, Reg::Ra, Reg::Sp, Reg::Zero);
+    let words: [u32; 5] = [
+        encode(&Inst::AluImm {
+            op: AluImmOp::Addi,
+            rd: a0,
+            rs1: zero,
+            imm: 0,
+        }),
+        encode(&Inst::Jalr {
+            rd: zero,
+            rs1: ra,
+            offset: 0,
+        }),
+        encode(&Inst::Branch {
+            op: BranchOp::Beq,
+            rs1: a0,
+            rs2: zero,
+            offset: -8,
+        }),
+        0, // not an instruction
+        encode(&Inst::Store {
+            op: StoreOp::Sd,
+            rs1: sp,
+            rs2: ra,
+            offset: 8,
+        }),
+    ];
     let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
     std::fs::write(&path, bytes).expect("write raw file");
     let out = atlas()
@@ -46,7 +72,13 @@ fn rv64_only_words_are_not_instructions_in_rv32() {
     let dir = std::env::temp_dir().join(format!("atlas-disasm32-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("code.bin");
-    std::fs::write(&path, 0x0011_3423u32.to_le_bytes()).expect("write raw file");
+    let sd = encode(&Inst::Store {
+        op: StoreOp::Sd,
+        rs1: Reg::Sp,
+        rs2: Reg::Ra,
+        offset: 8,
+    });
+    std::fs::write(&path, sd.to_le_bytes()).expect("write raw file");
     let out = atlas()
         .args(["disasm", "--raw", "--xlen", "32"])
         .arg(&path)
@@ -65,7 +97,11 @@ fn a_file_that_is_not_elf_is_refused() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("notelf");
     std::fs::write(&path, b"hello").expect("write file");
-    let out = atlas().arg("disasm").arg(&path).output().expect("run atlas");
+    let out = atlas()
+        .arg("disasm")
+        .arg(&path)
+        .output()
+        .expect("run atlas");
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.starts_with("atlas disasm: "), "{err}");
