@@ -2,5 +2,6 @@
 //! executables, and the ELF reader for `atlas run`.
 
 mod image;
+pub mod li;
 
 pub use image::{Image, LineTable, Perms, Segment, Symbol};
