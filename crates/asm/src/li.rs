@@ -5,8 +5,8 @@
 //! `riscv64-unknown-elf-as` byte for byte (issue 3's differential test), and profiles and
 //! fault reports name PCs inside these sequences.
 //!
-//! GNU's choice, derived from `gas/config/tc-riscv.c` and checked against the installed
-//! assembler (`.ci/li-vs-gnu` and `crates/asm/tests/li_golden.txt`):
+//! GNU's choice, following `load_const` in binutils' `gas/config/tc-riscv.c` and checked
+//! against the installed assembler (`.ci/li-vs-gnu` and `crates/asm/tests/li_golden.txt`):
 //!
 //! 1. A value that fits a signed 12-bit immediate matches the `li rd, imm12` alias of
 //!    `addi rd, zero, imm` before the macro is tried.
@@ -19,8 +19,8 @@
 //!      shifted right by its trailing zeros and loaded recursively, then `slli rd, rd, shift`
 //!      and, if `lower != 0`, `addi rd, rd, lower` follow;
 //!    - a 32-bit value (or any value on RV32) becomes `lui rd, upper[31:12]` if `upper != 0`
-//!      (even when those 20 bits are zero, which happens on RV32 for values of 2^32 and
-//!      beyond), then `addiw` (RV64) / `addi` (RV32) `rd, src, lower` if `lower != 0` or no
+//!      (even when those 20 bits are zero, as on RV32 for 2^32 and other values that step 2
+//!      leaves wider than 32 bits), then `addiw` (RV64) / `addi` (RV32) `rd, src, lower` if `lower != 0` or no
 //!      `lui` wrote a non-zero register — `src` is `rd` after a `lui`, else `zero`. So
 //!      `li zero, 0x1000` ends with `addiw zero, zero, 0`, as GNU's does.
 //!
