@@ -64,7 +64,11 @@ pub fn main(args: Args) -> ExitCode {
         Style::Aliases
     };
     let result = if args.raw {
-        let xlen = if args.xlen == 32 { Xlen::X32 } else { Xlen::X64 };
+        let xlen = if args.xlen == 32 {
+            Xlen::X32
+        } else {
+            Xlen::X64
+        };
         let block = Block {
             name: "raw".to_string(),
             addr: args.base,
@@ -152,7 +156,16 @@ fn render(blocks: &[Block], symbols: &BTreeMap<u64, String>, xlen: Xlen, style: 
             let _ = write!(out, "{pc:>8x}:\t{word:08x}          \t");
             match decode(word, xlen) {
                 Ok(inst) => {
-                    let _ = write!(out, "{}", Disasm { inst, pc, xlen, style });
+                    let _ = write!(
+                        out,
+                        "{}",
+                        Disasm {
+                            inst,
+                            pc,
+                            xlen,
+                            style
+                        }
+                    );
                     if let Some(target) = inst.target(pc, xlen) {
                         if let Some(sym) = symbolize(symbols, target) {
                             let _ = write!(out, " <{sym}>");
