@@ -201,7 +201,7 @@ mod tests {
                 let (ua, ub) = (i128::from(a), i128::from(b));
                 assert_eq!(div32(a, b), ref_div(sa, sb, 32) as u32, "div {a:#x} {b:#x}");
                 assert_eq!(rem32(a, b), ref_rem(sa, sb, 32) as u32, "rem {a:#x} {b:#x}");
-                let du = if b == 0 { u32::MAX } else { a / b };
+                let du = a.checked_div(b).unwrap_or(u32::MAX);
                 let ru = if b == 0 { a } else { a % b };
                 assert_eq!(divu32(a, b), du);
                 assert_eq!(remu32(a, b), ru);
@@ -220,7 +220,7 @@ mod tests {
                 let ub = i128::from(b);
                 assert_eq!(div64(a, b), ref_div(sa, sb, 64) as u64, "div {a:#x} {b:#x}");
                 assert_eq!(rem64(a, b), ref_rem(sa, sb, 64) as u64, "rem {a:#x} {b:#x}");
-                assert_eq!(divu64(a, b), if b == 0 { u64::MAX } else { a / b });
+                assert_eq!(divu64(a, b), a.checked_div(b).unwrap_or(u64::MAX));
                 assert_eq!(remu64(a, b), if b == 0 { a } else { a % b });
                 let hi_ss = (sa * sb) >> 64;
                 assert_eq!(mulh64(a, b), hi_ss as u64, "mulh {a:#x} {b:#x}");
