@@ -6,6 +6,30 @@ mod access;
 mod bus;
 mod phys;
 
+pub mod basebound;
+pub mod config;
+pub mod fault;
+pub mod format;
+pub mod policy;
+pub mod pte;
+pub mod pwc;
+pub mod reference;
+pub mod regs;
+pub mod segment;
+pub mod stats;
+pub mod tlb;
+pub mod translate;
+pub mod walker;
+
 pub use access::{AccessCtx, AccessKind, Privilege};
 pub use bus::{Bus, FaultReason, MemFault, SystemBus};
 pub use phys::{PhysMem, DEFAULT_PHYS_SIZE, MAX_PHYS_SIZE};
+
+pub use config::{Geometry, Latencies, MmuConfig};
+pub use fault::{Denied, TranslateFault, TranslateReason};
+pub use format::{Format, FormatKind, Satp};
+pub use policy::PolicyKind;
+pub use reference::ReferenceTranslator;
+pub use regs::{Mode, MmuRegs};
+pub use stats::{CycleBreakdown, FlushKind, MmuStats, TlbCounters};
+pub use translate::{Resolved, TlbLevel, Translation, Translator};

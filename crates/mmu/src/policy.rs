@@ -1,0 +1,461 @@
+//! Replacement policies for set-associative structures (TLBs and page-walk caches), tuned for
+//! speed, with naive reference implementations in [`naive`] that tests check them against.
+//!
+//! A structure chooses an invalid way itself when one exists (the lowest-numbered); the policy
+//! is asked for a victim only when every way of the set is valid.
+
+pub mod naive;
+
+/// Which replacement policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PolicyKind {
+    /// Least recently used.
+    Lru,
+    /// Tree pseudo-LRU (works for any way count: subtrees without ways are skipped).
+    TreePlru,
+    /// First in, first out: hits do not change the order.
+    Fifo,
+    /// A seeded xorshift picks the victim.
+    Random,
+    /// Least frequently used; ties go to the lowest way.
+    Lfu,
+}
+
+impl PolicyKind {
+    /// Every policy.
+    pub const ALL: [PolicyKind; 5] = [
+        PolicyKind::Lru,
+        PolicyKind::TreePlru,
+        PolicyKind::Fifo,
+        PolicyKind::Random,
+        PolicyKind::Lfu,
+    ];
+
+    /// Name for configs and reports.
+    pub const fn name(self) -> &'static str {
+        match self {
+            PolicyKind::Lru => "lru",
+            PolicyKind::TreePlru => "plru",
+            PolicyKind::Fifo => "fifo",
+            PolicyKind::Random => "random",
+            PolicyKind::Lfu => "lfu",
+        }
+    }
+
+    /// The policy called `name` (as [`PolicyKind::name`] spells it).
+    pub fn parse(name: &str) -> Option<PolicyKind> {
+        PolicyKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// What a set-associative structure tells its policy, and asks it.
+pub trait Replacement {
+    /// A lookup hit `way`.
+    fn touch(&mut self, set: usize, way: usize);
+    /// A new entry was placed in `way`.
+    fn fill(&mut self, set: usize, way: usize);
+    /// The entry in `way` was flushed.
+    fn invalidate(&mut self, set: usize, way: usize);
+    /// The way to evict from a full set.
+    fn victim(&mut self, set: usize) -> usize;
+    /// Whether [`Replacement::touch`] of `way` would change any state that can influence a
+    /// future victim choice (false for the MRU way under LRU; always false for FIFO and
+    /// random). A fast path may skip the modelled lookup exactly when this is false.
+    fn hit_would_change_state(&self, set: usize, way: usize) -> bool;
+}
+
+/// A xorshift64 generator: tiny, seeded, deterministic.
+#[derive(Clone, Debug)]
+pub struct XorShift64(u64);
+
+impl XorShift64 {
+    /// A generator from `seed` (zero is replaced, as xorshift needs a non-zero state).
+    pub const fn new(seed: u64) -> XorShift64 {
+        XorShift64(if seed == 0 {
+            0x9e37_79b9_7f4a_7c15
+        } else {
+            seed
+        })
+    }
+
+    /// The next number.
+    #[inline]
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    /// A number below `n` (`n` > 0; returns 0 for `n` == 0).
+    #[inline]
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64().checked_rem(n).unwrap_or(0)
+    }
+}
+
+/// The tuned policy state of one structure, one variant per [`PolicyKind`].
+#[derive(Clone, Debug)]
+pub enum Policy {
+    /// See [`PolicyKind::Lru`].
+    Lru(Lru),
+    /// See [`PolicyKind::TreePlru`].
+    TreePlru(TreePlru),
+    /// See [`PolicyKind::Fifo`].
+    Fifo(Fifo),
+    /// See [`PolicyKind::Random`].
+    Random(RandomPolicy),
+    /// See [`PolicyKind::Lfu`].
+    Lfu(Lfu),
+}
+
+impl Policy {
+    /// State for `sets` × `ways` under `kind`; `seed` drives the random policy.
+    pub fn new(kind: PolicyKind, sets: usize, ways: usize, seed: u64) -> Policy {
+        match kind {
+            PolicyKind::Lru => Policy::Lru(Lru::new(sets, ways)),
+            PolicyKind::TreePlru => Policy::TreePlru(TreePlru::new(sets, ways)),
+            PolicyKind::Fifo => Policy::Fifo(Fifo::new(sets, ways)),
+            PolicyKind::Random => Policy::Random(RandomPolicy::new(ways, seed)),
+            PolicyKind::Lfu => Policy::Lfu(Lfu::new(sets, ways)),
+        }
+    }
+
+    fn inner(&mut self) -> &mut dyn Replacement {
+        match self {
+            Policy::Lru(p) => p,
+            Policy::TreePlru(p) => p,
+            Policy::Fifo(p) => p,
+            Policy::Random(p) => p,
+            Policy::Lfu(p) => p,
+        }
+    }
+}
+
+impl Replacement for Policy {
+    #[inline]
+    fn touch(&mut self, set: usize, way: usize) {
+        match self {
+            Policy::Lru(p) => p.touch(set, way),
+            Policy::TreePlru(p) => p.touch(set, way),
+            Policy::Lfu(p) => p.touch(set, way),
+            Policy::Fifo(_) | Policy::Random(_) => {}
+        }
+    }
+    fn fill(&mut self, set: usize, way: usize) {
+        self.inner().fill(set, way)
+    }
+    fn invalidate(&mut self, set: usize, way: usize) {
+        self.inner().invalidate(set, way)
+    }
+    fn victim(&mut self, set: usize) -> usize {
+        self.inner().victim(set)
+    }
+    fn hit_would_change_state(&self, set: usize, way: usize) -> bool {
+        match self {
+            Policy::Lru(p) => p.hit_would_change_state(set, way),
+            Policy::TreePlru(p) => p.hit_would_change_state(set, way),
+            Policy::Fifo(p) => p.hit_would_change_state(set, way),
+            Policy::Random(p) => p.hit_would_change_state(set, way),
+            Policy::Lfu(p) => p.hit_would_change_state(set, way),
+        }
+    }
+}
+
+/// Sentinel for "no MRU way" in [`Lru`].
+const NO_WAY: u32 = u32::MAX;
+
+/// LRU with a use stamp per way and the MRU way per set, so a hit on the MRU way changes
+/// nothing at all.
+#[derive(Clone, Debug)]
+pub struct Lru {
+    ways: usize,
+    stamps: Vec<u64>,
+    mru: Vec<u32>,
+    clock: u64,
+}
+
+impl Lru {
+    /// State for `sets` × `ways`.
+    pub fn new(sets: usize, ways: usize) -> Lru {
+        Lru {
+            ways,
+            stamps: vec![0; sets * ways],
+            mru: vec![NO_WAY; sets],
+            clock: 0,
+        }
+    }
+
+    fn make_mru(&mut self, set: usize, way: usize) {
+        self.clock += 1;
+        if let Some(s) = self.stamps.get_mut(set * self.ways + way) {
+            *s = self.clock;
+        }
+        if let Some(m) = self.mru.get_mut(set) {
+            *m = way as u32;
+        }
+    }
+}
+
+impl Replacement for Lru {
+    #[inline]
+    fn touch(&mut self, set: usize, way: usize) {
+        if self.mru.get(set) != Some(&(way as u32)) {
+            self.make_mru(set, way);
+        }
+    }
+    fn fill(&mut self, set: usize, way: usize) {
+        self.make_mru(set, way);
+    }
+    fn invalidate(&mut self, set: usize, way: usize) {
+        if let Some(s) = self.stamps.get_mut(set * self.ways + way) {
+            *s = 0;
+        }
+        if let Some(m) = self.mru.get_mut(set) {
+            if *m == way as u32 {
+                *m = NO_WAY;
+            }
+        }
+    }
+    fn victim(&mut self, set: usize) -> usize {
+        let row = self
+            .stamps
+            .get(set * self.ways..(set + 1) * self.ways)
+            .unwrap_or(&[]);
+        let mut best = 0;
+        for (way, stamp) in row.iter().enumerate() {
+            if *stamp < row[best] {
+                best = way;
+            }
+        }
+        best
+    }
+    fn hit_would_change_state(&self, set: usize, way: usize) -> bool {
+        self.mru.get(set) != Some(&(way as u32))
+    }
+}
+
+/// Tree pseudo-LRU over the next power of two of the way count; each node bit says which half
+/// holds the victim (1: the upper half). Nodes whose upper half has no ways carry no state.
+#[derive(Clone, Debug)]
+pub struct TreePlru {
+    ways: usize,
+    leaves: usize,
+    bits: Vec<bool>,
+}
+
+impl TreePlru {
+    /// State for `sets` × `ways`.
+    pub fn new(sets: usize, ways: usize) -> TreePlru {
+        let leaves = ways.max(1).next_power_of_two();
+        TreePlru {
+            ways,
+            leaves,
+            bits: vec![false; sets * (leaves - 1)],
+        }
+    }
+
+    /// Calls `visit(node index, wanted bit)` for every stateful node on `way`'s path, where
+    /// the wanted bit points away from `way`.
+    #[inline]
+    fn path(&self, set: usize, way: usize, mut visit: impl FnMut(usize, bool) -> bool) {
+        let base = set * (self.leaves - 1);
+        let (mut node, mut lo, mut size) = (0, 0, self.leaves);
+        while size > 1 {
+            let half = size / 2;
+            let upper = way >= lo + half;
+            if lo + half < self.ways && !visit(base + node, !upper) {
+                return;
+            }
+            if upper {
+                node = 2 * node + 2;
+                lo += half;
+            } else {
+                node = 2 * node + 1;
+            }
+            size = half;
+        }
+    }
+}
+
+impl Replacement for TreePlru {
+    fn touch(&mut self, set: usize, way: usize) {
+        let mut updates = [(0usize, false); 64];
+        let mut n = 0;
+        self.path(set, way, |node, want| {
+            if let Some(u) = updates.get_mut(n) {
+                *u = (node, want);
+                n += 1;
+            }
+            true
+        });
+        for (node, want) in updates.iter().take(n) {
+            if let Some(b) = self.bits.get_mut(*node) {
+                *b = *want;
+            }
+        }
+    }
+    fn fill(&mut self, set: usize, way: usize) {
+        self.touch(set, way);
+    }
+    fn invalidate(&mut self, _set: usize, _way: usize) {}
+    fn victim(&mut self, set: usize) -> usize {
+        let base = set * (self.leaves - 1);
+        let (mut node, mut lo, mut size) = (0, 0, self.leaves);
+        while size > 1 {
+            let half = size / 2;
+            let go_upper = lo + half < self.ways && self.bits.get(base + node) == Some(&true);
+            if go_upper {
+                node = 2 * node + 2;
+                lo += half;
+            } else {
+                node = 2 * node + 1;
+            }
+            size = half;
+        }
+        lo
+    }
+    fn hit_would_change_state(&self, set: usize, way: usize) -> bool {
+        let mut changes = false;
+        self.path(set, way, |node, want| {
+            changes = self.bits.get(node) != Some(&want);
+            !changes
+        });
+        changes
+    }
+}
+
+/// FIFO: a fill stamp per way; hits change nothing.
+#[derive(Clone, Debug)]
+pub struct Fifo {
+    ways: usize,
+    stamps: Vec<u64>,
+    clock: u64,
+}
+
+impl Fifo {
+    /// State for `sets` × `ways`.
+    pub fn new(sets: usize, ways: usize) -> Fifo {
+        Fifo {
+            ways,
+            stamps: vec![0; sets * ways],
+            clock: 0,
+        }
+    }
+}
+
+impl Replacement for Fifo {
+    fn touch(&mut self, _set: usize, _way: usize) {}
+    fn fill(&mut self, set: usize, way: usize) {
+        self.clock += 1;
+        if let Some(s) = self.stamps.get_mut(set * self.ways + way) {
+            *s = self.clock;
+        }
+    }
+    fn invalidate(&mut self, set: usize, way: usize) {
+        if let Some(s) = self.stamps.get_mut(set * self.ways + way) {
+            *s = 0;
+        }
+    }
+    fn victim(&mut self, set: usize) -> usize {
+        let row = self
+            .stamps
+            .get(set * self.ways..(set + 1) * self.ways)
+            .unwrap_or(&[]);
+        let mut best = 0;
+        for (way, stamp) in row.iter().enumerate() {
+            if *stamp < row[best] {
+                best = way;
+            }
+        }
+        best
+    }
+    fn hit_would_change_state(&self, _set: usize, _way: usize) -> bool {
+        false
+    }
+}
+
+/// Random replacement from one seeded generator per structure.
+#[derive(Clone, Debug)]
+pub struct RandomPolicy {
+    ways: usize,
+    rng: XorShift64,
+}
+
+impl RandomPolicy {
+    /// State for a structure with `ways` ways.
+    pub fn new(ways: usize, seed: u64) -> RandomPolicy {
+        RandomPolicy {
+            ways,
+            rng: XorShift64::new(seed),
+        }
+    }
+}
+
+impl Replacement for RandomPolicy {
+    fn touch(&mut self, _set: usize, _way: usize) {}
+    fn fill(&mut self, _set: usize, _way: usize) {}
+    fn invalidate(&mut self, _set: usize, _way: usize) {}
+    fn victim(&mut self, _set: usize) -> usize {
+        self.rng.below(self.ways as u64) as usize
+    }
+    fn hit_would_change_state(&self, _set: usize, _way: usize) -> bool {
+        false
+    }
+}
+
+/// LFU: a saturating use count per way; a fill starts at 1.
+#[derive(Clone, Debug)]
+pub struct Lfu {
+    ways: usize,
+    counts: Vec<u32>,
+}
+
+impl Lfu {
+    /// State for `sets` × `ways`.
+    pub fn new(sets: usize, ways: usize) -> Lfu {
+        Lfu {
+            ways,
+            counts: vec![0; sets * ways],
+        }
+    }
+}
+
+impl Replacement for Lfu {
+    #[inline]
+    fn touch(&mut self, set: usize, way: usize) {
+        if let Some(c) = self.counts.get_mut(set * self.ways + way) {
+            *c = c.saturating_add(1);
+        }
+    }
+    fn fill(&mut self, set: usize, way: usize) {
+        if let Some(c) = self.counts.get_mut(set * self.ways + way) {
+            *c = 1;
+        }
+    }
+    fn invalidate(&mut self, set: usize, way: usize) {
+        if let Some(c) = self.counts.get_mut(set * self.ways + way) {
+            *c = 0;
+        }
+    }
+    fn victim(&mut self, set: usize) -> usize {
+        let row = self
+            .counts
+            .get(set * self.ways..(set + 1) * self.ways)
+            .unwrap_or(&[]);
+        let mut best = 0;
+        for (way, count) in row.iter().enumerate() {
+            if *count < row[best] {
+                best = way;
+            }
+        }
+        best
+    }
+    fn hit_would_change_state(&self, set: usize, way: usize) -> bool {
+        self.counts
+            .get(set * self.ways + way)
+            .is_some_and(|c| *c != u32::MAX)
+    }
+}

@@ -1,0 +1,262 @@
+//! A set-associative TLB of any positive geometry holding pages of mixed sizes.
+//!
+//! # Set indexing with mixed page sizes
+//!
+//! An entry for a page of size 2^s lives in set `(va >> s) mod sets` — its own VPN at its own
+//! size, so a superpage is one entry whatever offset within it is accessed. A lookup probes
+//! the set of each page size currently resident (a bitmask of sizes with a count per size,
+//! smallest first), so a TLB holding only 4 KiB pages probes one set. This is the
+//! "hash-rehash" organisation; it needs no power-of-two set count (the index is a modulo), so
+//! 1536 = 128 × 12 works as is. Hardware that probes sizes in parallel costs the same single
+//! lookup latency, which is how Atlas charges it.
+
+use crate::config::Geometry;
+use crate::policy::{Policy, Replacement};
+use crate::pte::Perms;
+
+/// One cached translation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TlbEntry {
+    /// `va >> page_shift`.
+    pub vtag: u64,
+    /// Log2 of the page size.
+    pub page_shift: u8,
+    /// Address space (ignored when `global`).
+    pub asid: u16,
+    /// Global: matches every ASID and survives ASID flushes.
+    pub global: bool,
+    /// Leaf permissions (checked again on every hit: privilege, SUM and MXR may change).
+    pub perms: Perms,
+    /// D was set in the PTE when cached; a store to a clean entry walks again to set it.
+    pub dirty: bool,
+    /// Level of the leaf PTE (for fault reasons).
+    pub level: u8,
+    /// Physical address of the first byte of the page.
+    pub page_base: u64,
+    /// Physical address of the leaf PTE.
+    pub pte_addr: u64,
+}
+
+impl TlbEntry {
+    /// Whether this entry translates `va` in address space `asid`.
+    #[inline(always)]
+    pub fn matches(&self, va: u64, asid: u16) -> bool {
+        va >> self.page_shift == self.vtag && (self.global || self.asid == asid)
+    }
+
+    /// The physical address of `va` (which the entry matches).
+    #[inline(always)]
+    pub fn translate(&self, va: u64) -> u64 {
+        self.page_base | (va & ((1u64 << self.page_shift) - 1))
+    }
+}
+
+/// Where an entry sits: set and way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slot {
+    /// Set index.
+    pub set: usize,
+    /// Way within the set.
+    pub way: usize,
+}
+
+/// A set-associative TLB.
+#[derive(Clone, Debug)]
+pub struct Tlb {
+    sets: usize,
+    ways: usize,
+    entries: Vec<Option<TlbEntry>>,
+    policy: Policy,
+    /// Valid entries per page shift.
+    size_counts: [u32; 64],
+    /// Bit s set when `size_counts[s] > 0`.
+    size_mask: u64,
+}
+
+impl Tlb {
+    /// An empty TLB of `geometry` (sets and ways must be positive; zero counts as one).
+    pub fn new(geometry: Geometry, seed: u64) -> Tlb {
+        let sets = geometry.sets.max(1) as usize;
+        let ways = geometry.ways.max(1) as usize;
+        Tlb {
+            sets,
+            ways,
+            entries: vec![None; sets * ways],
+            policy: Policy::new(geometry.policy, sets, ways, seed),
+            size_counts: [0; 64],
+            size_mask: 0,
+        }
+    }
+
+    /// Number of sets.
+    pub fn sets(&self) -> usize {
+        self.sets
+    }
+
+    /// Ways per set.
+    pub fn ways(&self) -> usize {
+        self.ways
+    }
+
+    /// The set a page of `1 << page_shift` bytes containing `va` maps to.
+    #[inline(always)]
+    pub fn set_of(&self, va: u64, page_shift: u32) -> usize {
+        ((va >> page_shift) % self.sets as u64) as usize
+    }
+
+    /// Finds the entry translating `va` for `asid` without changing any state.
+    #[inline]
+    pub fn find(&self, va: u64, asid: u16) -> Option<(Slot, TlbEntry)> {
+        let mut sizes = self.size_mask;
+        while sizes != 0 {
+            let shift = sizes.trailing_zeros();
+            sizes &= sizes - 1;
+            let set = self.set_of(va, shift);
+            let row = self.entries.get(set * self.ways..(set + 1) * self.ways)?;
+            for (way, entry) in row.iter().enumerate() {
+                if let Some(e) = entry {
+                    if u32::from(e.page_shift) == shift && e.matches(va, asid) {
+                        return Some((Slot { set, way }, *e));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// Records a hit on `slot` with the replacement policy.
+    #[inline]
+    pub fn touch(&mut self, slot: Slot) {
+        self.policy.touch(slot.set, slot.way);
+    }
+
+    /// Looks `va` up and, on a hit, updates the replacement state.
+    pub fn lookup(&mut self, va: u64, asid: u16) -> Option<TlbEntry> {
+        let (slot, entry) = self.find(va, asid)?;
+        self.touch(slot);
+        Some(entry)
+    }
+
+    /// For a fast path in front of the TLB: `None` if `va` would miss; else whether a hit
+    /// would change the modelled replacement state (a fast path may serve the access without
+    /// the TLB exactly when this is `Some(false)`; statistics counters are not "state" here).
+    pub fn hit_would_change_state(&self, va: u64, asid: u16) -> Option<bool> {
+        let (slot, _) = self.find(va, asid)?;
+        Some(self.policy.hit_would_change_state(slot.set, slot.way))
+    }
+
+    /// Inserts `entry`, replacing an entry for the same page and address space if one is
+    /// resident, else an invalid way, else the policy's victim. Returns the evicted valid
+    /// entry of another page, if any.
+    pub fn insert(&mut self, entry: TlbEntry) -> Option<TlbEntry> {
+        let shift = u32::from(entry.page_shift);
+        let set = (entry.vtag % self.sets as u64) as usize;
+        let base = set * self.ways;
+        let row = self.entries.get(base..base + self.ways)?;
+        let same = row.iter().position(|e| {
+            e.is_some_and(|e| {
+                e.page_shift == entry.page_shift
+                    && e.vtag == entry.vtag
+                    && (e.global || entry.global || e.asid == entry.asid)
+            })
+        });
+        let (way, evicted) = match same.or_else(|| row.iter().position(Option::is_none)) {
+            Some(way) => (way, None),
+            None => {
+                let way = self.policy.victim(set).min(self.ways - 1);
+                (way, row.get(way).copied().flatten())
+            }
+        };
+        if let Some(old) = self.entries.get(base + way).copied().flatten() {
+            self.forget_size(old.page_shift);
+        }
+        if let Some(e) = self.entries.get_mut(base + way) {
+            *e = Some(entry);
+        }
+        self.size_counts[shift as usize & 63] += 1;
+        self.size_mask |= 1 << (shift & 63);
+        self.policy.fill(set, way);
+        evicted
+    }
+
+    fn forget_size(&mut self, page_shift: u8) {
+        let s = usize::from(page_shift & 63);
+        self.size_counts[s] = self.size_counts[s].saturating_sub(1);
+        if self.size_counts[s] == 0 {
+            self.size_mask &= !(1u64 << s);
+        }
+    }
+
+    fn invalidate_where(&mut self, set: usize, mut doomed: impl FnMut(&TlbEntry) -> bool) -> u32 {
+        let mut dropped = 0;
+        for way in 0..self.ways {
+            let index = set * self.ways + way;
+            let Some(Some(e)) = self.entries.get(index).copied() else {
+                continue;
+            };
+            if doomed(&e) {
+                if let Some(slot) = self.entries.get_mut(index) {
+                    *slot = None;
+                }
+                self.forget_size(e.page_shift);
+                self.policy.invalidate(set, way);
+                dropped += 1;
+            }
+        }
+        dropped
+    }
+
+    /// `sfence.vma` semantics: `va` None flushes every page, else the pages containing `va`;
+    /// `asid` None flushes every address space including global entries, else only the
+    /// non-global entries of that ASID. Returns the number of entries dropped.
+    pub fn flush(&mut self, va: Option<u64>, asid: Option<u16>) -> u32 {
+        let asid_hit = |e: &TlbEntry| match asid {
+            None => true,
+            Some(a) => !e.global && e.asid == a,
+        };
+        match va {
+            None => (0..self.sets)
+                .map(|set| self.invalidate_where(set, asid_hit))
+                .sum(),
+            Some(va) => {
+                let mut dropped = 0;
+                let mut sizes = self.size_mask;
+                while sizes != 0 {
+                    let shift = sizes.trailing_zeros();
+                    sizes &= sizes - 1;
+                    let set = self.set_of(va, shift);
+                    dropped += self.invalidate_where(set, |e| {
+                        u32::from(e.page_shift) == shift && va >> shift == e.vtag && asid_hit(e)
+                    });
+                }
+                dropped
+            }
+        }
+    }
+
+    /// Every valid entry with its slot (for reports and tests).
+    pub fn entries(&self) -> impl Iterator<Item = (Slot, &TlbEntry)> + '_ {
+        let ways = self.ways;
+        self.entries.iter().enumerate().filter_map(move |(i, e)| {
+            e.as_ref().map(|e| {
+                (
+                    Slot {
+                        set: i / ways,
+                        way: i % ways,
+                    },
+                    e,
+                )
+            })
+        })
+    }
+
+    /// Number of valid entries.
+    pub fn len(&self) -> usize {
+        self.size_counts.iter().map(|c| *c as usize).sum()
+    }
+
+    /// Whether no entry is valid.
+    pub fn is_empty(&self) -> bool {
+        self.size_mask == 0
+    }
+}

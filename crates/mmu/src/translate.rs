@@ -1,0 +1,441 @@
+//! The translator: the mode registers, split L1 instruction and data TLBs, a unified L2,
+//! the page-walk caches and the walker, with per-component cycle accounting and counters.
+//!
+//! Flow of a paged access: canonical check (free) → L1 lookup (`l1_lookup`) → on a miss, L2
+//! lookup (`l2_lookup`) → on a miss, a walk (`pwc_lookup` once if any PWC exists, `pte_read`
+//! per PTE read, `ad_write` if A/D is set). A walk fills the L2 and the L1; an L2 hit fills
+//! the L1. A hit re-checks the permissions (privilege, SUM and MXR may have changed since the
+//! fill); a store that finds a clean entry (D clear) counts as a miss and walks, so D is set
+//! in memory exactly as the spec's step 7 says.
+
+use crate::access::{AccessCtx, AccessKind};
+use crate::basebound;
+use crate::config::{Geometry, MmuConfig};
+use crate::fault::{TranslateFault, TranslateReason};
+use crate::format::Format;
+use crate::phys::PhysMem;
+use crate::pwc::PageWalkCaches;
+use crate::regs::{MmuRegs, Mode};
+use crate::segment;
+use crate::stats::{kind_index, FlushKind, MmuStats, TlbCounters};
+use crate::tlb::{Tlb, TlbEntry};
+use crate::walker::{check_permission, walk, Leaf, WalkRequest};
+
+/// Where a translation was resolved, for profilers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resolved {
+    /// No translation (bare mode or M-mode).
+    Bare,
+    /// Base-bounds.
+    BaseBounds,
+    /// Segmented, through this segment.
+    Segment {
+        /// Segment number.
+        segment: u8,
+    },
+    /// An L1 TLB hit.
+    L1,
+    /// An L2 TLB hit.
+    L2,
+    /// A page-table walk.
+    Walk {
+        /// PTEs read.
+        pte_reads: u32,
+        /// Level of the leaf.
+        leaf_level: u32,
+        /// Level of the page-walk-cache hit that shortened the walk, if any.
+        pwc_hit_level: Option<u32>,
+        /// Whether A/D was written back.
+        ad_written: bool,
+    },
+}
+
+/// A successful translation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Translation {
+    /// Physical address.
+    pub pa: u64,
+    /// Translation cycles charged.
+    pub cycles: u64,
+    /// Where it was resolved.
+    pub resolved: Resolved,
+    /// Log2 of the size of the page (12 for unpaged modes: the bus splits accesses that
+    /// cross 4 KiB in every mode).
+    pub page_shift: u32,
+}
+
+/// Which TLB, for accessors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlbLevel {
+    /// L1 instruction TLB.
+    L1I,
+    /// L1 data TLB.
+    L1D,
+    /// Unified L2.
+    L2,
+}
+
+/// The translation hardware.
+#[derive(Clone, Debug)]
+pub struct Translator {
+    config: MmuConfig,
+    l1i: Option<Tlb>,
+    l1d: Option<Tlb>,
+    l2: Option<Tlb>,
+    pwc: PageWalkCaches,
+    stats: MmuStats,
+}
+
+fn new_tlb(geometry: Option<Geometry>, seed: u64) -> Option<Tlb> {
+    geometry.map(|g| Tlb::new(g, seed))
+}
+
+impl Translator {
+    /// Hardware built from `config` (checked with [`MmuConfig::validate`]).
+    pub fn new(config: MmuConfig) -> Result<Translator, String> {
+        config.validate()?;
+        let seed = config.seed;
+        Ok(Translator {
+            l1i: new_tlb(config.l1i, seed),
+            l1d: new_tlb(config.l1d, seed.wrapping_add(1)),
+            l2: new_tlb(config.l2, seed.wrapping_add(2)),
+            pwc: PageWalkCaches::new(&config.pwc, seed),
+            stats: MmuStats::default(),
+            config,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &MmuConfig {
+        &self.config
+    }
+
+    /// Every counter, with the page-walk-cache counters brought up to date.
+    pub fn stats(&self) -> MmuStats {
+        let mut stats = self.stats.clone();
+        stats.pwc_lookups = self.pwc.lookups;
+        stats.pwc_hits = self.pwc.hits;
+        stats
+    }
+
+    /// Zeroes every counter (the cached translations stay).
+    pub fn reset_stats(&mut self) {
+        self.stats = MmuStats::default();
+        self.pwc.lookups = Default::default();
+        self.pwc.hits = Default::default();
+    }
+
+    /// One TLB, if configured.
+    pub fn tlb(&self, level: TlbLevel) -> Option<&Tlb> {
+        match level {
+            TlbLevel::L1I => self.l1i.as_ref(),
+            TlbLevel::L1D => self.l1d.as_ref(),
+            TlbLevel::L2 => self.l2.as_ref(),
+        }
+    }
+
+    /// The page-walk caches.
+    pub fn pwc(&self) -> &PageWalkCaches {
+        &self.pwc
+    }
+
+    /// For a fast path: `None` unless `ctx` is a paged access that would hit its L1 TLB with
+    /// the permission granted and no D update needed; else whether that hit would change the
+    /// modelled replacement state (see [`Tlb::hit_would_change_state`]).
+    pub fn l1_hit_would_change_state(&self, regs: &MmuRegs, ctx: &AccessCtx) -> Option<bool> {
+        let Mode::Paged { format, .. } = regs.mode(ctx.privilege) else {
+            return None;
+        };
+        if !format.is_canonical(ctx.va) {
+            return None;
+        }
+        let tlb = if ctx.kind == AccessKind::Fetch {
+            self.l1i.as_ref()
+        } else {
+            self.l1d.as_ref()
+        }?;
+        let (_, entry) = tlb.find(ctx.va, ctx.asid)?;
+        if check_permission(entry.perms, ctx.kind, ctx.privilege, regs.sum, regs.mxr).is_some()
+            || (ctx.kind == AccessKind::Store && !entry.dirty)
+        {
+            return None;
+        }
+        tlb.hit_would_change_state(ctx.va, ctx.asid)
+    }
+
+    /// `sfence.vma`: drops cached translations in every TLB and PWC (`va` None: all
+    /// addresses; `asid` None: all address spaces, global entries included). Returns the
+    /// cycles charged.
+    pub fn sfence_vma(&mut self, va: Option<u64>, asid: Option<u16>) -> u64 {
+        for tlb in [&mut self.l1i, &mut self.l1d, &mut self.l2]
+            .into_iter()
+            .flatten()
+        {
+            tlb.flush(va, asid);
+        }
+        self.pwc.flush(va, asid);
+        if let Some(n) = self.stats.flushes.get_mut(FlushKind::of(va, asid) as usize) {
+            *n += 1;
+        }
+        let cycles = self.config.latencies.flush;
+        self.stats.cycles.flush += cycles;
+        cycles
+    }
+
+    /// Translates one access under the mode `regs` selects for its privilege.
+    #[inline]
+    pub fn translate(
+        &mut self,
+        mem: &mut PhysMem,
+        regs: &MmuRegs,
+        ctx: &AccessCtx,
+    ) -> Result<Translation, TranslateFault> {
+        let k = kind_index(ctx.kind);
+        if let Some(n) = self.stats.translations.get_mut(k) {
+            *n += 1;
+        }
+        match regs.mode(ctx.privilege) {
+            Mode::Bare => Ok(Translation {
+                pa: ctx.va,
+                cycles: 0,
+                resolved: Resolved::Bare,
+                page_shift: 12,
+            }),
+            Mode::BaseBounds { base, bound } => {
+                let cycles = self.config.latencies.base_bounds;
+                self.stats.cycles.base_bounds += cycles;
+                match basebound::translate(ctx.va, base, bound) {
+                    Ok(pa) => Ok(Translation {
+                        pa,
+                        cycles,
+                        resolved: Resolved::BaseBounds,
+                        page_shift: 12,
+                    }),
+                    Err(reason) => Err(self.fault(reason, cycles)),
+                }
+            }
+            Mode::Segmented { count } => {
+                let cycles = self.config.latencies.segment;
+                self.stats.cycles.segment += cycles;
+                match segment::translate(ctx.va, ctx.kind, regs, count) {
+                    Ok((pa, segment)) => Ok(Translation {
+                        pa,
+                        cycles,
+                        resolved: Resolved::Segment { segment },
+                        page_shift: 12,
+                    }),
+                    Err(reason) => Err(self.fault(reason, cycles)),
+                }
+            }
+            Mode::Paged {
+                format,
+                root,
+                linear_len,
+            } => self.translate_paged(mem, regs, ctx, format, root, linear_len),
+        }
+    }
+
+    #[cold]
+    fn fault(&mut self, reason: TranslateReason, cycles: u64) -> TranslateFault {
+        if let Some(n) = self.stats.faults.get_mut(reason.index()) {
+            *n += 1;
+        }
+        TranslateFault { reason, cycles }
+    }
+
+    fn translate_paged(
+        &mut self,
+        mem: &mut PhysMem,
+        regs: &MmuRegs,
+        ctx: &AccessCtx,
+        format: &'static Format,
+        root: u64,
+        linear_len: Option<u64>,
+    ) -> Result<Translation, TranslateFault> {
+        let va = ctx.va;
+        if !format.is_canonical(va) {
+            return Err(self.fault(TranslateReason::NonCanonical { va }, 0));
+        }
+        let lat = self.config.latencies;
+        let k = kind_index(ctx.kind);
+        let fetch = ctx.kind == AccessKind::Fetch;
+        let mut cycles = 0;
+
+        // L1.
+        let l1 = if fetch {
+            self.l1i.as_mut()
+        } else {
+            self.l1d.as_mut()
+        };
+        if let Some(tlb) = l1 {
+            cycles += lat.l1_lookup;
+            self.stats.cycles.l1 += lat.l1_lookup;
+            let counters = if fetch {
+                &mut self.stats.l1i
+            } else {
+                &mut self.stats.l1d
+            };
+            match probe(tlb, counters, k, regs, ctx) {
+                Probe::Hit(entry) => {
+                    return Ok(Translation {
+                        pa: entry.translate(va),
+                        cycles,
+                        resolved: Resolved::L1,
+                        page_shift: u32::from(entry.page_shift),
+                    })
+                }
+                Probe::Denied(reason) => return Err(self.fault(reason, cycles)),
+                Probe::Miss => {}
+            }
+        }
+
+        // L2.
+        if let Some(tlb) = self.l2.as_mut() {
+            cycles += lat.l2_lookup;
+            self.stats.cycles.l2 += lat.l2_lookup;
+            match probe(tlb, &mut self.stats.l2, k, regs, ctx) {
+                Probe::Hit(entry) => {
+                    self.fill_l1(fetch, k, entry);
+                    return Ok(Translation {
+                        pa: entry.translate(va),
+                        cycles,
+                        resolved: Resolved::L2,
+                        page_shift: u32::from(entry.page_shift),
+                    });
+                }
+                Probe::Denied(reason) => return Err(self.fault(reason, cycles)),
+                Probe::Miss => {}
+            }
+        }
+
+        // Walk.
+        if self.pwc.any() {
+            cycles += lat.pwc_lookup;
+            self.stats.cycles.pwc += lat.pwc_lookup;
+        }
+        let request = WalkRequest {
+            va,
+            kind: ctx.kind,
+            privilege: ctx.privilege,
+            asid: ctx.asid,
+            sum: regs.sum,
+            mxr: regs.mxr,
+            hardware_ad: self.config.hardware_ad,
+        };
+        let outcome = walk(mem, format, root, linear_len, &request, &mut self.pwc);
+        let reads = u64::from(outcome.pte_reads);
+        if let Some(row) = self.stats.walks.get_mut(format.kind.index()) {
+            if let Some(n) = row.get_mut((outcome.pte_reads as usize).min(5)) {
+                *n += 1;
+            }
+        }
+        self.stats.pte_reads += reads;
+        let read_cycles = reads * lat.pte_read;
+        cycles += read_cycles;
+        self.stats.cycles.pte_reads += read_cycles;
+        if outcome.ad_written {
+            cycles += lat.ad_write;
+            self.stats.cycles.ad_writes += lat.ad_write;
+            self.stats.ad_writes += 1;
+        }
+        match outcome.result {
+            Ok(leaf) => {
+                let entry = entry_of(&leaf, va, ctx.asid);
+                if let Some(l2) = self.l2.as_mut() {
+                    if l2.insert(entry).is_some() {
+                        if let Some(n) = self.stats.l2.evictions.get_mut(k) {
+                            *n += 1;
+                        }
+                    }
+                }
+                self.fill_l1(fetch, k, entry);
+                Ok(Translation {
+                    pa: leaf.pa,
+                    cycles,
+                    resolved: Resolved::Walk {
+                        pte_reads: outcome.pte_reads,
+                        leaf_level: leaf.level,
+                        pwc_hit_level: outcome.pwc_hit_level,
+                        ad_written: outcome.ad_written,
+                    },
+                    page_shift: leaf.page_shift,
+                })
+            }
+            Err(reason) => Err(self.fault(reason, cycles)),
+        }
+    }
+
+    fn fill_l1(&mut self, fetch: bool, k: usize, entry: TlbEntry) {
+        let (tlb, counters) = if fetch {
+            (self.l1i.as_mut(), &mut self.stats.l1i)
+        } else {
+            (self.l1d.as_mut(), &mut self.stats.l1d)
+        };
+        if let Some(tlb) = tlb {
+            if tlb.insert(entry).is_some() {
+                if let Some(n) = counters.evictions.get_mut(k) {
+                    *n += 1;
+                }
+            }
+        }
+    }
+}
+
+/// The result of looking an access up in one TLB.
+enum Probe {
+    /// A usable entry.
+    Hit(TlbEntry),
+    /// An entry whose permissions refuse the access.
+    Denied(TranslateReason),
+    /// No entry, or a clean entry for a store.
+    Miss,
+}
+
+#[inline]
+fn probe(
+    tlb: &mut Tlb,
+    counters: &mut TlbCounters,
+    k: usize,
+    regs: &MmuRegs,
+    ctx: &AccessCtx,
+) -> Probe {
+    let bump = |field: &mut [u64; 3]| {
+        if let Some(n) = field.get_mut(k) {
+            *n += 1;
+        }
+    };
+    bump(&mut counters.accesses);
+    if let Some((slot, entry)) = tlb.find(ctx.va, ctx.asid) {
+        if let Some(denied) =
+            check_permission(entry.perms, ctx.kind, ctx.privilege, regs.sum, regs.mxr)
+        {
+            bump(&mut counters.hits);
+            tlb.touch(slot);
+            return Probe::Denied(TranslateReason::Permission {
+                level: u32::from(entry.level),
+                denied,
+            });
+        }
+        if ctx.kind != AccessKind::Store || entry.dirty {
+            bump(&mut counters.hits);
+            tlb.touch(slot);
+            return Probe::Hit(entry);
+        }
+    }
+    bump(&mut counters.misses);
+    Probe::Miss
+}
+
+fn entry_of(leaf: &Leaf, va: u64, asid: u16) -> TlbEntry {
+    TlbEntry {
+        vtag: va >> leaf.page_shift,
+        page_shift: leaf.page_shift as u8,
+        asid,
+        global: leaf.global,
+        perms: leaf.perms,
+        dirty: leaf.dirty,
+        level: leaf.level as u8,
+        page_base: leaf.page_base,
+        pte_addr: leaf.pte_addr,
+    }
+}

@@ -1,0 +1,262 @@
+//! The page-table walker: one loop, driven by a [`Format`] descriptor, serving the linear
+//! format and Sv32/39/48/57 alike. Comments name the steps of the privileged spec's "Virtual
+//! Address Translation Process" (section 4.3.2 / 12.3.2 in recent versions).
+
+use crate::access::{AccessKind, Privilege};
+use crate::fault::{Denied, TranslateReason};
+use crate::format::{Format, PAGE_SHIFT};
+use crate::phys::PhysMem;
+use crate::pte::{Perms, Pte, PTE_A, PTE_D, PTE_U};
+
+/// What the walker needs to know about the access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WalkRequest {
+    /// Virtual address.
+    pub va: u64,
+    /// Fetch, load or store.
+    pub kind: AccessKind,
+    /// Privilege of the access.
+    pub privilege: Privilege,
+    /// ASID (for the page-walk caches).
+    pub asid: u16,
+    /// `sstatus.SUM`.
+    pub sum: bool,
+    /// `sstatus.MXR`.
+    pub mxr: bool,
+    /// Set A/D in hardware (else fault when they need setting).
+    pub hardware_ad: bool,
+}
+
+/// A successful walk: the leaf and the translation it gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Leaf {
+    /// The translated physical address.
+    pub pa: u64,
+    /// Physical address of the first byte of the page.
+    pub page_base: u64,
+    /// Level of the leaf (0 for a 4 KiB page).
+    pub level: u32,
+    /// Log2 of the page size.
+    pub page_shift: u32,
+    /// The leaf's permissions.
+    pub perms: Perms,
+    /// The leaf or one of its ancestors is global.
+    pub global: bool,
+    /// D as now in memory (after any hardware update).
+    pub dirty: bool,
+    /// Physical address of the leaf PTE.
+    pub pte_addr: u64,
+}
+
+/// The result of a walk with what it cost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WalkOutcome {
+    /// The leaf, or why the walk failed.
+    pub result: Result<Leaf, TranslateReason>,
+    /// PTEs read from memory.
+    pub pte_reads: u32,
+    /// The level whose cached pointer let the walk start lower, if a page-walk cache hit.
+    pub pwc_hit_level: Option<u32>,
+    /// Whether the leaf was written back to set A or D.
+    pub ad_written: bool,
+}
+
+/// A cache of pointer (non-leaf) PTEs the walker may consult and fill: the page-walk caches.
+pub trait WalkCache {
+    /// The deepest cached pointer for `va`: `(level, next table address, global)` where
+    /// `level` is the level of the cached pointer PTE (the walk resumes at `level - 1`).
+    fn lookup(&mut self, format: &Format, va: u64, asid: u16) -> Option<(u32, u64, bool)>;
+    /// The walker read a pointer PTE at `level` leading to `next_table`.
+    fn record(
+        &mut self,
+        format: &Format,
+        va: u64,
+        asid: u16,
+        level: u32,
+        next_table: u64,
+        global: bool,
+    );
+}
+
+/// No page-walk cache: every walk starts at the root.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoWalkCache;
+
+impl WalkCache for NoWalkCache {
+    #[inline]
+    fn lookup(&mut self, _: &Format, _: u64, _: u16) -> Option<(u32, u64, bool)> {
+        None
+    }
+    #[inline]
+    fn record(&mut self, _: &Format, _: u64, _: u16, _: u32, _: u64, _: bool) {}
+}
+
+/// Step 5's permission check for a leaf with `perms`, shared by the walker and TLB hits.
+#[inline]
+pub fn check_permission(
+    perms: Perms,
+    kind: AccessKind,
+    privilege: Privilege,
+    sum: bool,
+    mxr: bool,
+) -> Option<Denied> {
+    let by_privilege = match privilege {
+        Privilege::User if !perms.user => Some(Denied::SupervisorPage),
+        Privilege::Supervisor | Privilege::Machine if perms.user => match kind {
+            AccessKind::Fetch => Some(Denied::SupervisorFetchFromUserPage),
+            _ if !sum => Some(Denied::UserPageWithoutSum),
+            _ => None,
+        },
+        _ => None,
+    };
+    by_privilege.or(match kind {
+        AccessKind::Fetch if !perms.execute => Some(Denied::NotExecutable),
+        AccessKind::Load if !(perms.read || (mxr && perms.execute)) => Some(Denied::NotReadable),
+        AccessKind::Store if !perms.write => Some(Denied::NotWritable),
+        _ => None,
+    })
+}
+
+/// Walks the table rooted at physical address `root` for `req`. `linear_len` bounds the
+/// linear format's single level. The walker checks canonicality itself, so it can serve the
+/// reference translator alone.
+pub fn walk<C: WalkCache>(
+    mem: &mut PhysMem,
+    format: &Format,
+    root: u64,
+    linear_len: Option<u64>,
+    req: &WalkRequest,
+    cache: &mut C,
+) -> WalkOutcome {
+    let mut outcome = WalkOutcome {
+        result: Err(TranslateReason::NoLeaf),
+        pte_reads: 0,
+        pwc_hit_level: None,
+        ad_written: false,
+    };
+    outcome.result = walk_steps(mem, format, root, linear_len, req, cache, &mut outcome);
+    outcome
+}
+
+fn walk_steps<C: WalkCache>(
+    mem: &mut PhysMem,
+    format: &Format,
+    root: u64,
+    linear_len: Option<u64>,
+    req: &WalkRequest,
+    cache: &mut C,
+    outcome: &mut WalkOutcome,
+) -> Result<Leaf, TranslateReason> {
+    let va = req.va;
+    // Before step 1: a VA whose upper bits are not the extension of its top translated bit
+    // faults (Sv39/48/57 canonical addresses; Sv32 and linear take 32-bit VAs).
+    if !format.is_canonical(va) {
+        return Err(TranslateReason::NonCanonical { va });
+    }
+    if let Some(len) = linear_len {
+        let vpn = va >> PAGE_SHIFT;
+        if vpn >= len {
+            return Err(TranslateReason::BeyondLinearTable { vpn, len });
+        }
+    }
+
+    // Step 1: a = satp.ppn × PAGESIZE, i = LEVELS − 1; a page-walk-cache hit on a pointer at
+    // level j instead starts at i = j − 1 from the table it points to.
+    let (mut level, mut table, mut global) = match cache.lookup(format, va, req.asid) {
+        Some((hit_level, next_table, global)) if hit_level >= 1 && hit_level < format.levels => {
+            outcome.pwc_hit_level = Some(hit_level);
+            (hit_level - 1, next_table, global)
+        }
+        _ => (format.levels - 1, root, false),
+    };
+
+    let (pte, pte_addr) = loop {
+        // Step 2: pte = the PTE at a + va.vpn[i] × PTESIZE; reading it outside physical
+        // memory is an access fault.
+        let pte_addr = format
+            .vpn(va, level)
+            .checked_mul(u64::from(format.pte_size))
+            .and_then(|offset| table.checked_add(offset))
+            .ok_or(TranslateReason::PteBeyondMemory {
+                level,
+                pte_addr: table,
+            })?;
+        let raw = mem
+            .read(pte_addr, u64::from(format.pte_size))
+            .ok_or(TranslateReason::PteBeyondMemory { level, pte_addr })?;
+        outcome.pte_reads += 1;
+        let pte = Pte(raw);
+
+        // Step 3: V = 0, or W without R, or reserved bits set: page fault.
+        if !pte.valid() {
+            return Err(TranslateReason::NotValid { level });
+        }
+        if !pte.readable() && pte.writable() {
+            return Err(TranslateReason::WriteWithoutRead { level });
+        }
+        if raw & format.reserved_mask != 0 {
+            return Err(TranslateReason::ReservedBits { level });
+        }
+        global |= pte.global();
+
+        // Step 4: R or X set means a leaf (go to step 5). Otherwise it points to the next
+        // level: i = i − 1 (a pointer at level 0 faults) and a = pte.ppn × PAGESIZE. A, D and
+        // U are reserved in pointers.
+        if pte.is_leaf() {
+            break (pte, pte_addr);
+        }
+        if raw & (PTE_A | PTE_D | PTE_U) != 0 {
+            return Err(TranslateReason::ReservedBits { level });
+        }
+        if level == 0 {
+            return Err(TranslateReason::NoLeaf);
+        }
+        let next_table = pte.ppn(format.ppn_bits) << PAGE_SHIFT;
+        cache.record(format, va, req.asid, level, next_table, global);
+        level -= 1;
+        table = next_table;
+    };
+
+    // Step 5: the leaf's R/W/X/U bits must allow the access at this privilege, given SUM
+    // and MXR.
+    if let Some(denied) = check_permission(pte.perms(), req.kind, req.privilege, req.sum, req.mxr) {
+        return Err(TranslateReason::Permission { level, denied });
+    }
+
+    // Step 6: a superpage's PPN must be aligned to its size (pte.ppn[i−1:0] = 0).
+    let ppn = pte.ppn(format.ppn_bits);
+    let low_ppn_bits = level * format.index_bits;
+    if ppn & ((1u64 << low_ppn_bits) - 1) != 0 {
+        return Err(TranslateReason::MisalignedSuperpage { level });
+    }
+
+    // Step 7: A must be set, and D too for a store: set them in hardware and write the PTE
+    // back, or fault when hardware updates are off.
+    let store = req.kind == AccessKind::Store;
+    let mut value = pte.0;
+    if !pte.accessed() || (store && !pte.dirty()) {
+        if !req.hardware_ad {
+            return Err(TranslateReason::AccessedDirtyClear { level });
+        }
+        value |= PTE_A | if store { PTE_D } else { 0 };
+        mem.write(pte_addr, u64::from(format.pte_size), value)
+            .ok_or(TranslateReason::PteBeyondMemory { level, pte_addr })?;
+        outcome.ad_written = true;
+    }
+
+    // Step 8: pa.pgoff = va.pgoff; for a superpage pa.ppn[i−1:0] = va.vpn[i−1:0]; the rest
+    // of the PPN comes from the PTE.
+    let page_shift = format.page_shift(level);
+    let offset_mask = (1u64 << page_shift) - 1;
+    let page_base = (ppn << PAGE_SHIFT) & !offset_mask;
+    Ok(Leaf {
+        pa: page_base | (va & offset_mask),
+        page_base,
+        level,
+        page_shift,
+        perms: pte.perms(),
+        global,
+        dirty: Pte(value).dirty(),
+        pte_addr,
+    })
+}
