@@ -146,7 +146,11 @@ pub struct SystemBus {
 impl SystemBus {
     /// A bus over `phys`, in bare mode.
     pub fn new(phys: PhysMem) -> SystemBus {
-        SystemBus { phys, csrs: [0; MMU_CSR_SLOTS], cycles: 0 }
+        SystemBus {
+            phys,
+            csrs: [0; MMU_CSR_SLOTS],
+            cycles: 0,
+        }
     }
 
     /// Translates `va` for an access of `size` bytes, checking that physical memory holds all
@@ -170,7 +174,10 @@ impl SystemBus {
             va: ctx.va,
             kind: ctx.kind,
             size: ctx.size,
-            reason: FaultReason::BeyondPhysicalMemory { pa, phys_size: self.phys.size() },
+            reason: FaultReason::BeyondPhysicalMemory {
+                pa,
+                phys_size: self.phys.size(),
+            },
         }
     }
 }
@@ -243,13 +250,23 @@ mod tests {
     use crate::Privilege;
 
     fn ctx(va: u64, kind: AccessKind, size: u8) -> AccessCtx {
-        AccessCtx { va, kind, size, privilege: Privilege::User, asid: 0, pc: 0 }
+        AccessCtx {
+            va,
+            kind,
+            size,
+            privilege: Privilege::User,
+            asid: 0,
+            pc: 0,
+        }
     }
 
     #[test]
     fn bare_mode_is_identity_and_faults_beyond_memory() {
         let mut bus = SystemBus::new(PhysMem::new(0x2000).expect("8 KiB"));
-        assert_eq!(bus.store(ctx(0x100, AccessKind::Store, 4), 0xdead_beef), Ok(()));
+        assert_eq!(
+            bus.store(ctx(0x100, AccessKind::Store, 4), 0xdead_beef),
+            Ok(())
+        );
         assert_eq!(bus.load(ctx(0x100, AccessKind::Load, 2)), Ok(0xbeef));
         assert_eq!(bus.load(ctx(0x101, AccessKind::Load, 4)), Ok(0x00de_adbe));
         assert_eq!(bus.fetch(ctx(0x100, AccessKind::Fetch, 4)), Ok(0xdead_beef));
@@ -261,16 +278,25 @@ mod tests {
                 va: 0x1ffe,
                 kind: AccessKind::Store,
                 size: 4,
-                reason: FaultReason::BeyondPhysicalMemory { pa: 0x1ffe, phys_size: 0x2000 },
+                reason: FaultReason::BeyondPhysicalMemory {
+                    pa: 0x1ffe,
+                    phys_size: 0x2000
+                },
             })
         );
         assert_eq!(
             fault.map_err(|f| f.to_string()),
-            Err("4-byte store at 0x1ffe: physical address 0x1ffe is beyond physical memory \
+            Err(
+                "4-byte store at 0x1ffe: physical address 0x1ffe is beyond physical memory \
                  (size 0x2000)"
-                .to_string())
+                    .to_string()
+            )
         );
-        assert_eq!(bus.load(ctx(u64::MAX, AccessKind::Load, 1)).map_err(|f| f.va), Err(u64::MAX));
+        assert_eq!(
+            bus.load(ctx(u64::MAX, AccessKind::Load, 1))
+                .map_err(|f| f.va),
+            Err(u64::MAX)
+        );
     }
 
     #[test]
