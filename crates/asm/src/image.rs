@@ -16,17 +16,35 @@ pub struct Perms {
 
 impl Perms {
     /// Text: read and execute.
-    pub const RX: Perms = Perms { read: true, write: false, exec: true };
+    pub const RX: Perms = Perms {
+        read: true,
+        write: false,
+        exec: true,
+    };
     /// Read-only data.
-    pub const R: Perms = Perms { read: true, write: false, exec: false };
+    pub const R: Perms = Perms {
+        read: true,
+        write: false,
+        exec: false,
+    };
     /// Data and bss: read and write.
-    pub const RW: Perms = Perms { read: true, write: true, exec: false };
+    pub const RW: Perms = Perms {
+        read: true,
+        write: true,
+        exec: false,
+    };
 }
 
 impl std::fmt::Display for Perms {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let c = |b: bool, ch: char| if b { ch } else { '-' };
-        write!(f, "{}{}{}", c(self.read, 'r'), c(self.write, 'w'), c(self.exec, 'x'))
+        write!(
+            f,
+            "{}{}{}",
+            c(self.read, 'r'),
+            c(self.write, 'w'),
+            c(self.exec, 'x')
+        )
     }
 }
 

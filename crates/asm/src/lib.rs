@@ -1,7 +1,99 @@
 //! The Atlas assembler: GNU `as`-compatible RISC-V assembly to program images and ELF
 //! executables, and the ELF reader for `atlas run`.
 
+mod diag;
+mod directives;
+mod elf_read;
+mod elf_write;
+mod encode;
+mod expr;
 mod image;
+mod layout;
+mod lexer;
 pub mod li;
+mod macros;
+mod parse;
+mod pseudo;
 
+pub use diag::{Diagnostic, Diagnostics, MAX_ERRORS};
+pub use elf_read::read_elf;
+pub use elf_write::write_elf;
 pub use image::{Image, LineTable, Perms, Segment, Symbol};
+pub use layout::PAGE;
+
+use atlas_isa::Xlen;
+use std::path::Path;
+
+/// How to assemble (and how to check loaded ELF files).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Register width, unless the source selects one with `.attribute arch, "rv32…"`.
+    pub xlen: Xlen,
+    /// Address of the first `.text` byte (GNU ld's default for RISC-V is 0x10000).
+    pub text_addr: u64,
+    /// When set, [`load_program`] refuses an ELF file whose class differs from `xlen`
+    /// (for a user who asked for a width explicitly).
+    pub require_xlen: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            xlen: Xlen::X64,
+            text_addr: 0x10000,
+            require_xlen: false,
+        }
+    }
+}
+
+/// Assembles `source` (named `file_name` in errors; `.include` paths are relative to it).
+pub fn assemble_str(source: &str, file_name: &str, opts: &Options) -> Result<Image, Diagnostics> {
+    let mut asm = parse::Assembler::new(opts);
+    asm.source(file_name, source);
+    let image = if asm.errors.is_empty() {
+        layout::build(&mut asm)
+    } else {
+        None
+    };
+    match image {
+        Some(image) if asm.errors.is_empty() => Ok(image),
+        _ => Err(Diagnostics::finish(asm.errors)),
+    }
+}
+
+/// Reads and assembles a source file.
+pub fn assemble_file(path: &Path, opts: &Options) -> Result<Image, Diagnostics> {
+    let name = path.to_string_lossy();
+    match std::fs::read(path) {
+        Ok(bytes) => assemble_str(&String::from_utf8_lossy(&bytes), &name, opts),
+        Err(e) => Err(Diagnostics::single(&name, format!("cannot read file: {e}"))),
+    }
+}
+
+/// Loads a program for running: an ELF executable if the file starts with the ELF magic,
+/// otherwise assembly source. Errors are rendered text (diagnostics for assembly).
+pub fn load_program(path: &Path, opts: &Options) -> Result<Image, String> {
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("{}: cannot read file: {e}", path.display()))?;
+    if bytes.starts_with(&object::elf::ELFMAG) {
+        let image = read_elf(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        if opts.require_xlen && image.xlen != opts.xlen {
+            let class = |x: Xlen| {
+                if x == Xlen::X32 {
+                    "ELFCLASS32 (RV32)"
+                } else {
+                    "ELFCLASS64 (RV64)"
+                }
+            };
+            return Err(format!(
+                "{}: file is {} but {} was requested",
+                path.display(),
+                class(image.xlen),
+                class(opts.xlen)
+            ));
+        }
+        return Ok(image);
+    }
+    let name = path.to_string_lossy();
+    assemble_str(&String::from_utf8_lossy(&bytes), &name, opts).map_err(|d| d.to_string())
+}

@@ -9,7 +9,7 @@ mod disasm;
 mod inst;
 mod reg;
 
-pub use disasm::{disassemble, Disasm, Style};
+pub use disasm::{disassemble, kind_syntax, Disasm, Style};
 pub use inst::{decode, encode, Fields, Illegal, Inst};
 pub use reg::Reg;
 

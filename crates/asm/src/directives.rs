@@ -1,0 +1,396 @@
+//! Assembler directives (`.text`, `.word`, `.align`, `.equ`, `.option` …), as GNU `as`
+//! interprets them for RISC-V.
+
+use crate::lexer::{Tok, Token};
+use crate::macros::split_commas;
+use crate::parse::{Assembler, Ctx, ItemKind, SecKind, Section};
+use atlas_isa::Xlen;
+
+/// Largest alignment accepted (GNU accepts more, but nothing useful needs it).
+const MAX_ALIGN_LOG2: i64 = 16;
+
+/// The output section a section name belongs to, as GNU ld's default script groups them.
+fn section_kind(name: &str) -> Option<SecKind> {
+    let matches =
+        |base: &str| name == base || name.strip_prefix(base).is_some_and(|r| r.starts_with('.'));
+    if matches(".text") {
+        Some(SecKind::Text)
+    } else if matches(".rodata") {
+        Some(SecKind::Rodata)
+    } else if matches(".data") {
+        Some(SecKind::Data)
+    } else if matches(".bss") {
+        Some(SecKind::Bss)
+    } else {
+        None
+    }
+}
+
+fn data_size(name: &str) -> Option<u8> {
+    Some(match name {
+        ".byte" => 1,
+        ".half" | ".short" | ".2byte" => 2,
+        ".word" | ".long" | ".4byte" => 4,
+        ".dword" | ".quad" | ".8byte" => 8,
+        _ => return None,
+    })
+}
+
+impl Assembler {
+    /// Handles directive `name` (lower case) written at byte `pos`.
+    pub(crate) fn directive(&mut self, name: &str, pos: usize, ctx: Ctx<'_>) {
+        let rest = ctx.toks.get(1..).unwrap_or_default();
+        let args = split_commas(rest);
+        if let Some(size) = data_size(name) {
+            return self.data(size, &args, ctx, pos);
+        }
+        match name {
+            ".text" | ".data" | ".rodata" | ".bss" => self.switch_section(name, ctx, pos),
+            ".section" => match rest.first() {
+                Some(Token {
+                    tok: Tok::Ident(s),
+                    pos: p,
+                    ..
+                }) => {
+                    let s = s.clone();
+                    self.switch_section(&s, ctx, *p)
+                }
+                Some(Token {
+                    tok: Tok::Str(s),
+                    pos: p,
+                    ..
+                }) => {
+                    let s = String::from_utf8_lossy(s).into_owned();
+                    self.switch_section(&s, ctx, *p)
+                }
+                _ => self.error(ctx.loc, ctx.end, "`.section` needs a section name"),
+            },
+            ".globl" | ".global" | ".local" | ".hidden" | ".weak" => {
+                for a in &args {
+                    match a {
+                        [Token {
+                            tok: Tok::Ident(s), ..
+                        }] => {
+                            let s = s.clone();
+                            self.declare(&s, name.starts_with(".gl") || name == ".weak", false);
+                        }
+                        _ => self.expected(ctx, a, "a symbol name"),
+                    }
+                }
+            }
+            ".ascii" | ".asciz" | ".string" => {
+                if args.is_empty() {
+                    return self.error(ctx.loc, ctx.end, format!("`{name}` needs a string"));
+                }
+                for a in &args {
+                    match a {
+                        [Token {
+                            tok: Tok::Str(s),
+                            pos: p,
+                            ..
+                        }] => {
+                            let mut bytes = s.clone();
+                            if name != ".ascii" {
+                                bytes.push(0);
+                            }
+                            let len = bytes.len() as u64;
+                            self.emit(ctx, *p, ItemKind::Bytes(bytes), len);
+                        }
+                        _ => self.expected(ctx, a, "a string"),
+                    }
+                }
+            }
+            ".space" | ".zero" | ".skip" => self.space(name, &args, ctx, pos),
+            ".align" | ".p2align" | ".balign" => self.align_directive(name, &args, ctx, pos),
+            ".equ" | ".set" | ".eqv" => match args.as_slice() {
+                [[Token {
+                    tok: Tok::Ident(sym),
+                    pos: p,
+                    ..
+                }], value] => {
+                    let sym = sym.clone();
+                    self.define_equ(&sym, value, ctx, *p, name != ".eqv");
+                }
+                _ => self.error(
+                    ctx.loc,
+                    pos,
+                    format!("`{name}` expects `symbol, expression`"),
+                ),
+            },
+            ".include" => match args.as_slice() {
+                [[Token {
+                    tok: Tok::Str(s),
+                    pos: p,
+                    ..
+                }]] => {
+                    let s = String::from_utf8_lossy(s).into_owned();
+                    self.include(&s, ctx, *p);
+                }
+                _ => self.error(ctx.loc, pos, "`.include` expects a file name in quotes"),
+            },
+            ".macro" => self.start_macro(ctx, pos, rest),
+            ".endm" | ".endmacro" => self.error(ctx.loc, pos, "`.endm` without `.macro`"),
+            ".option" => self.option(rest, ctx, pos),
+            ".attribute" => self.attribute(&args, ctx, pos),
+            ".type" => match args.as_slice() {
+                [[Token {
+                    tok: Tok::Ident(sym),
+                    ..
+                }], kind] => {
+                    let is_func = kind.iter().any(|t| match &t.tok {
+                        Tok::Ident(k) => k.contains("function") || k == "STT_FUNC",
+                        Tok::Str(k) => k == b"function",
+                        _ => false,
+                    });
+                    let sym = sym.clone();
+                    self.declare(&sym, false, is_func);
+                }
+                _ => self.error(
+                    ctx.loc,
+                    pos,
+                    "`.type` expects `symbol, @function` or `symbol, @object`",
+                ),
+            },
+            ".size" => match args.as_slice() {
+                [[Token {
+                    tok: Tok::Ident(sym),
+                    ..
+                }], value] => {
+                    let sym = sym.clone();
+                    if let Some(e) = self.parse_expr(value, ctx) {
+                        let dot = self.dot();
+                        self.declare(&sym, false, false);
+                        if let Some(s) = self.symbols.get_mut(&sym) {
+                            s.size = Some((e, dot));
+                        }
+                    }
+                }
+                _ => self.error(ctx.loc, pos, "`.size` expects `symbol, expression`"),
+            },
+            ".file" | ".ident" | ".end" => {}
+            _ => self.error(ctx.loc, pos, format!("unknown directive `{name}`")),
+        }
+    }
+
+    fn expected(&mut self, ctx: Ctx<'_>, toks: &[Token], what: &str) {
+        let at = toks.first().map_or(ctx.end, |t| t.pos);
+        self.error(ctx.loc, at, format!("expected {what}"));
+    }
+
+    fn switch_section(&mut self, name: &str, ctx: Ctx<'_>, pos: usize) {
+        let Some(kind) = section_kind(name) else {
+            let msg = format!("unsupported section `{name}` (use .text, .rodata, .data, .bss or their `.name.*` subsections)");
+            return self.error(ctx.loc, pos, msg);
+        };
+        self.cur = match self.sections.iter().position(|s| s.name == name) {
+            Some(i) => i,
+            None => {
+                let align = if kind == SecKind::Text { 4 } else { 1 };
+                self.sections.push(Section {
+                    name: name.to_string(),
+                    kind,
+                    size: 0,
+                    align,
+                });
+                self.sections.len() - 1
+            }
+        };
+    }
+
+    fn data(&mut self, size: u8, args: &[&[Token]], ctx: Ctx<'_>, pos: usize) {
+        if args.is_empty() {
+            return self.error(ctx.loc, pos, "data directive needs at least one value");
+        }
+        for a in args {
+            let at = a.first().map_or(ctx.end, |t| t.pos);
+            if let Some(expr) = self.parse_expr(a, ctx) {
+                self.emit(ctx, at, ItemKind::Data { size, expr }, u64::from(size));
+            }
+        }
+    }
+
+    /// A constant operand of a directive, evaluated now.
+    fn const_arg(&mut self, toks: &[Token], ctx: Ctx<'_>, what: &str) -> Option<i64> {
+        let at = toks.first().map_or(ctx.end, |t| t.pos);
+        let e = self.parse_expr(toks, ctx)?;
+        self.eval_now(&e, ctx, at, what)
+    }
+
+    fn space(&mut self, name: &str, args: &[&[Token]], ctx: Ctx<'_>, pos: usize) {
+        let (count, fill) = match args {
+            [n] => (self.const_arg(n, ctx, "size"), Some(0)),
+            [n, f] => (
+                self.const_arg(n, ctx, "size"),
+                self.const_arg(f, ctx, "fill value"),
+            ),
+            _ => return self.error(ctx.loc, pos, format!("`{name}` expects `size[, fill]`")),
+        };
+        let (Some(count), Some(fill)) = (count, fill) else {
+            return;
+        };
+        if count < 0 {
+            return self.error(ctx.loc, pos, format!("`{name}` size {count} is negative"));
+        }
+        self.emit(
+            ctx,
+            pos,
+            ItemKind::Fill {
+                len: count as u64,
+                byte: fill as u8,
+            },
+            count as u64,
+        );
+    }
+
+    fn align_directive(&mut self, name: &str, args: &[&[Token]], ctx: Ctx<'_>, pos: usize) {
+        let Some(first) = args.first() else {
+            return self.error(ctx.loc, pos, format!("`{name}` needs an alignment"));
+        };
+        let Some(n) = self.const_arg(first, ctx, "alignment") else {
+            return;
+        };
+        let fill = match args.get(1) {
+            Some(f) if !f.is_empty() => match self.const_arg(f, ctx, "fill value") {
+                Some(v) => Some(v as u8),
+                None => return,
+            },
+            _ => None,
+        };
+        let max = match args.get(2) {
+            Some(m) => match self.const_arg(m, ctx, "maximum padding") {
+                Some(v) => Some(v),
+                None => return,
+            },
+            None => None,
+        };
+        if args.len() > 3 {
+            return self.error(
+                ctx.loc,
+                pos,
+                format!("`{name}` expects `alignment[, fill[, max]]`"),
+            );
+        }
+        let at = first.first().map_or(pos, |t| t.pos);
+        // On RISC-V `.align n` means 2^n bytes, like `.p2align`.
+        let bytes = if name == ".balign" {
+            if n <= 0 || n & (n - 1) != 0 || n > 1 << MAX_ALIGN_LOG2 {
+                return self.error(
+                    ctx.loc,
+                    at,
+                    format!(
+                        "alignment {n} is not a power of 2 up to {}",
+                        1 << MAX_ALIGN_LOG2
+                    ),
+                );
+            }
+            n as u64
+        } else {
+            if !(0..=MAX_ALIGN_LOG2).contains(&n) {
+                return self.error(
+                    ctx.loc,
+                    at,
+                    format!("alignment exponent {n} out of range 0..{MAX_ALIGN_LOG2}"),
+                );
+            }
+            1u64 << n
+        };
+        self.align_to(bytes, fill, max, ctx, pos);
+    }
+
+    /// Pads the current section to a multiple of `bytes` (code with `nop`s, as GNU does).
+    pub(crate) fn align_to(
+        &mut self,
+        bytes: u64,
+        fill: Option<u8>,
+        max: Option<i64>,
+        ctx: Ctx<'_>,
+        pos: usize,
+    ) {
+        let off = self.section().size;
+        let pad = (bytes - off % bytes) % bytes;
+        if max.is_some_and(|m| (pad as i128) > i128::from(m)) {
+            return;
+        }
+        if let Some(s) = self.sections.get_mut(self.cur) {
+            s.align = s.align.max(bytes);
+        }
+        if pad == 0 {
+            return;
+        }
+        let kind = match (self.section().kind, fill) {
+            (SecKind::Text, None) => ItemKind::NopPad {
+                zeros: pad % 4,
+                nops: pad / 4,
+            },
+            (_, f) => ItemKind::Fill {
+                len: pad,
+                byte: f.unwrap_or(0),
+            },
+        };
+        self.emit(ctx, pos, kind, pad);
+    }
+
+    fn option(&mut self, rest: &[Token], ctx: Ctx<'_>, pos: usize) {
+        let [Token {
+            tok: Tok::Ident(opt),
+            pos: p,
+            ..
+        }] = rest
+        else {
+            return self.error(
+                ctx.loc,
+                pos,
+                "`.option` expects one of rvc, norvc, push, pop, relax, norelax",
+            );
+        };
+        match opt.as_str() {
+            "rvc" => self.rvc = true,
+            "norvc" => self.rvc = false,
+            "relax" => self.relax = true,
+            "norelax" => self.relax = false,
+            "nopic" => {}
+            "push" => self.option_stack.push((self.rvc, self.relax)),
+            "pop" => match self.option_stack.pop() {
+                Some((rvc, relax)) => (self.rvc, self.relax) = (rvc, relax),
+                None => self.error(ctx.loc, *p, "`.option pop` without `.option push`"),
+            },
+            other => self.error(ctx.loc, *p, format!("unsupported `.option {other}`")),
+        }
+    }
+
+    fn attribute(&mut self, args: &[&[Token]], ctx: Ctx<'_>, pos: usize) {
+        match args {
+            [[Token {
+                tok: Tok::Ident(tag),
+                ..
+            }], [Token {
+                tok: Tok::Str(value),
+                pos: p,
+                ..
+            }]] if tag == "arch" || tag == "Tag_RISCV_arch" => {
+                let arch = String::from_utf8_lossy(value).to_ascii_lowercase();
+                let xlen = if arch.starts_with("rv32") {
+                    Xlen::X32
+                } else if arch.starts_with("rv64") {
+                    Xlen::X64
+                } else {
+                    return self.error(
+                        ctx.loc,
+                        *p,
+                        format!("unknown architecture `{arch}` (expected rv32… or rv64…)"),
+                    );
+                };
+                if self.emitted && xlen != self.xlen {
+                    return self.error(
+                        ctx.loc,
+                        pos,
+                        "`.attribute arch` must come before any instruction or data",
+                    );
+                }
+                self.xlen = xlen;
+            }
+            [_, _] => {}
+            _ => self.error(ctx.loc, pos, "`.attribute` expects `tag, value`"),
+        }
+    }
+}
