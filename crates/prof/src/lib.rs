@@ -1,1 +1,5 @@
-//! placeholder
+//! Profiling output for Atlas runs: access traces, Callgrind profiles, text tables and
+//! versioned JSON. It only formats and stores what the MMU and CPU counted; it never runs
+//! guests itself.
+
+pub mod trace;
