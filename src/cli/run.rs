@@ -1,16 +1,251 @@
-//! Placeholder: filled in by its owner.
+//! `atlas run`: assemble (if needed) and run a guest program under the mini OS.
+//!
+//! The guest's stdout and stderr are the process's; the run report goes to stderr
+//! (`--quiet` drops it) and the exit code is the guest's. Other endings have fixed codes:
+//! the instruction limit 124, an illegal instruction 132 (128 + SIGILL), a breakpoint 133
+//! (128 + SIGTRAP), any other fault 139 (128 + SIGSEGV), a host error 2.
 
+use atlas_asm::Image;
+use atlas_isa::{disassemble, Cause, Style, Xlen};
+use atlas_os::{ExitReason, GuestIo, OsConfig, RunReport};
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
-/// Arguments.
+/// Exit code when `--max-insns` stops the guest (as `timeout(1)`).
+pub const EXIT_INSTRUCTION_LIMIT: u8 = 124;
+/// Exit code for an illegal instruction: 128 + SIGILL.
+pub const EXIT_ILLEGAL: u8 = 132;
+/// Exit code for a breakpoint: 128 + SIGTRAP.
+pub const EXIT_BREAKPOINT: u8 = 133;
+/// Exit code for any other guest fault: 128 + SIGSEGV.
+pub const EXIT_FAULT: u8 = 139;
+/// Exit code for a host-side error (bad file, bad option).
+pub const EXIT_HOST_ERROR: u8 = 2;
+
+/// Arguments of `atlas run`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Input file.
-    pub file: std::path::PathBuf,
+    /// Program to run: assembly source (`.s`, `.S`, `.asm`) or a RISC-V ELF executable.
+    pub file: PathBuf,
+    /// Register width for assembly sources (ELF files carry their own).
+    #[arg(long, value_parser = parse_xlen)]
+    pub xlen: Option<Xlen>,
+    /// Stop after this many instructions (exit code 124).
+    #[arg(long, value_name = "N", default_value_t = atlas_os::DEFAULT_MAX_INSNS)]
+    pub max_insns: u64,
+    /// Physical memory size: bytes, or with a K, M or G suffix (default 256M).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub phys_mem: Option<u64>,
+    /// Do not print the run report.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Arguments passed to the guest (after `--`).
+    #[arg(last = true)]
+    pub args: Vec<String>,
+}
+
+/// Parses `32`/`64` (also `rv32`/`rv64`).
+pub fn parse_xlen(s: &str) -> Result<Xlen, String> {
+    match s.trim_start_matches("rv") {
+        "32" => Ok(Xlen::X32),
+        "64" => Ok(Xlen::X64),
+        _ => Err(format!("expected 32 or 64, found `{s}`")),
+    }
+}
+
+/// Parses a size: decimal or `0x` hex bytes, optionally followed by K, M or G (powers of
+/// 1024).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, shift) = match t.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&t[..i], 10),
+        Some((i, 'm' | 'M')) => (&t[..i], 20),
+        Some((i, 'g' | 'G')) => (&t[..i], 30),
+        _ => (t, 0),
+    };
+    let n = match num.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => num.parse::<u64>(),
+    }
+    .map_err(|_| format!("invalid size `{s}` (examples: 65536, 64K, 256M, 1G)"))?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("size `{s}` is too large"))
 }
 
 /// Runs the subcommand.
 pub fn main(args: Args) -> ExitCode {
-    eprintln!("atlas: {} is not implemented yet", args.file.display());
-    ExitCode::from(2)
+    let options = atlas_asm::Options {
+        xlen: args.xlen.unwrap_or(Xlen::X64),
+        ..atlas_asm::Options::default()
+    };
+    let image = match atlas_asm::load_program(&args.file, &options) {
+        Ok(image) => image,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(EXIT_HOST_ERROR);
+        }
+    };
+    let mut config = OsConfig {
+        max_insns: args.max_insns,
+        ..OsConfig::default()
+    };
+    if let Some(size) = args.phys_mem {
+        config.phys_mem = size;
+    }
+    config.args = std::iter::once(args.file.display().to_string())
+        .chain(args.args)
+        .collect();
+
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut err = std::io::stderr();
+    let mut input = std::io::stdin().lock();
+    let start = Instant::now();
+    let result = {
+        let mut io = GuestIo {
+            stdin: &mut input,
+            stdout: &mut out,
+            stderr: &mut err,
+        };
+        atlas_os::run_image(&image, &config, &mut io)
+    };
+    let elapsed = start.elapsed();
+    let _ = out.flush();
+    drop(out);
+    match result {
+        Ok(report) => {
+            let (code, message) = ending(&image, &report, &config);
+            if let Some(message) = message {
+                eprint!("{message}");
+            }
+            if !args.quiet {
+                eprint!("{}", render_report(&report, elapsed));
+            }
+            ExitCode::from(code)
+        }
+        Err(e) => {
+            eprintln!("atlas: {}: {e}", args.file.display());
+            ExitCode::from(EXIT_HOST_ERROR)
+        }
+    }
+}
+
+/// The exit code of a run, and the message explaining an abnormal end.
+pub fn ending(image: &Image, report: &RunReport, config: &OsConfig) -> (u8, Option<String>) {
+    match report.exit {
+        ExitReason::Exited(status) => (status as u8, None),
+        ExitReason::InstructionLimit => (
+            EXIT_INSTRUCTION_LIMIT,
+            Some(format!(
+                "atlas: instruction limit reached: stopped after {} instructions (--max-insns {})\n",
+                report.counters.instret, config.max_insns
+            )),
+        ),
+        ExitReason::Fault { trap, pc, word } => {
+            let code = match trap.cause() {
+                Cause::IllegalInstruction => EXIT_ILLEGAL,
+                Cause::Breakpoint => EXIT_BREAKPOINT,
+                _ => EXIT_FAULT,
+            };
+            (code, Some(fault_message(image, report.xlen, &trap, pc, word)))
+        }
+    }
+}
+
+/// The one-paragraph fault report: reason, PC with symbol and source line, instruction,
+/// address.
+pub fn fault_message(
+    image: &Image,
+    xlen: Xlen,
+    trap: &atlas_cpu::Trap,
+    pc: u64,
+    word: Option<u32>,
+) -> String {
+    let mut s = format!("atlas: guest fault: {}\n", trap.cause().description());
+    let mut location = String::new();
+    // Only name a symbol for an address inside the image: a wild jump is not `_start+…`.
+    let in_image = image
+        .segments
+        .iter()
+        .any(|seg| pc >= seg.vaddr && pc - seg.vaddr < seg.mem_size);
+    if let Some((name, offset)) = image.symbolize(pc).filter(|_| in_image) {
+        location.push_str(&format!(" <{name}+{offset:#x}>"));
+    }
+    if let Some((file, line)) = image.lines.lookup(pc) {
+        location.push_str(&format!(" at {file}:{line}"));
+    }
+    s.push_str(&format!("  pc:          {pc:#x}{location}\n"));
+    let insn = match word {
+        Some(w) => match atlas_isa::decode(w, xlen) {
+            Ok(inst) => format!("{w:08x}  {}", disassemble(&inst, pc, xlen, Style::Aliases)),
+            Err(_) => format!("{w:08x}  (not an instruction)"),
+        },
+        None => "(no memory at pc)".to_string(),
+    };
+    s.push_str(&format!("  instruction: {insn}\n"));
+    if let Some(addr) = trap.address() {
+        s.push_str(&format!("  address:     {addr:#x}\n"));
+    }
+    s.push_str(&format!("  reason:      {trap}\n"));
+    s
+}
+
+/// The run report: instructions, cycles, CPI, host time and speed, unknown syscalls.
+pub fn render_report(report: &RunReport, elapsed: Duration) -> String {
+    let insns = report.counters.instret;
+    let cpi = if insns == 0 {
+        0.0
+    } else {
+        report.cycles as f64 / insns as f64
+    };
+    let secs = elapsed.as_secs_f64();
+    let mips = if secs > 0.0 {
+        insns as f64 / secs / 1e6
+    } else {
+        0.0
+    };
+    let mut s = String::from("atlas: run report\n");
+    s.push_str(&format!("  instructions  {insns}\n"));
+    s.push_str(&format!(
+        "  cycles        {} (core {}, memory system {})\n",
+        report.cycles, report.counters.cycles, report.memory_cycles
+    ));
+    s.push_str(&format!("  CPI           {cpi:.3}\n"));
+    s.push_str(&format!("  host time     {secs:.3} s\n"));
+    s.push_str(&format!("  host MIPS     {mips:.1}\n"));
+    if !report.unknown_syscalls.is_empty() {
+        let list: Vec<String> = report
+            .unknown_syscalls
+            .iter()
+            .map(|(&nr, &count)| match atlas_os::syscall::name(nr) {
+                Some(name) => format!("{name} ({nr}) x{count}"),
+                None => format!("{nr} x{count}"),
+            })
+            .collect();
+        s.push_str(&format!(
+            "  unknown syscalls (returned -ENOSYS): {}\n",
+            list.join(", ")
+        ));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_widths_parse() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("64K"), Ok(64 << 10));
+        assert_eq!(parse_size("256M"), Ok(256 << 20));
+        assert_eq!(parse_size("0x1000"), Ok(0x1000));
+        assert_eq!(parse_size("2g"), Ok(2 << 30));
+        let bad = "invalid size `lots` (examples: 65536, 64K, 256M, 1G)".to_string();
+        assert_eq!(parse_size("lots"), Err(bad));
+        assert_eq!(parse_xlen("rv32"), Ok(Xlen::X32));
+        assert_eq!(parse_xlen("64"), Ok(Xlen::X64));
+    }
 }

@@ -2,3 +2,4 @@
 
 mod cli_disasm;
 mod disasm;
+mod run;
