@@ -2,4 +2,5 @@
 //! versioned JSON. It only formats and stores what the MMU and CPU counted; it never runs
 //! guests itself.
 
+pub mod callgrind;
 pub mod trace;
