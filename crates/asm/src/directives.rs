@@ -318,10 +318,7 @@ impl Assembler {
             return;
         }
         let kind = match (self.section().kind, fill) {
-            (SecKind::Text, None) => ItemKind::NopPad {
-                zeros: pad % 4,
-                nops: pad / 4,
-            },
+            (SecKind::Text, None) => ItemKind::NopPad { len: pad },
             (_, f) => ItemKind::Fill {
                 len: pad,
                 byte: f.unwrap_or(0),

@@ -9,7 +9,7 @@
 use crate::encode::Resolver;
 use crate::expr::Value;
 use crate::image::{Image, LineTable, Perms, Segment, Symbol};
-use crate::parse::{Assembler, ItemKind, SecKind, SymDef};
+use crate::parse::{Assembler, Item, ItemKind, SecKind, SymDef};
 use atlas_isa::{encode, AluImmOp, Inst, Reg, Xlen};
 use std::collections::HashMap;
 
@@ -62,8 +62,61 @@ fn place(asm: &Assembler) -> Option<Vec<u64>> {
     (cursor <= limit).then_some(bases)
 }
 
+/// GNU `as` fills a 2-byte gap in code with the compressed `c.nop` halfword, even when
+/// the RVC extension is off; Atlas never executes it (it is only reached by falling into
+/// alignment padding, which GNU's output would do too).
+const HALF_NOP: [u8; 2] = [0x01, 0x00];
+
+/// Code alignment padding as GNU `as` writes it: a zero byte if the length is odd, a
+/// `c.nop` halfword if two bytes remain, then `nop` instructions.
+pub(crate) fn code_padding(len: u64) -> Vec<u8> {
+    let nop = encode(&Inst::AluImm {
+        op: AluImmOp::Addi,
+        rd: Reg::Zero,
+        rs1: Reg::Zero,
+        imm: 0,
+    });
+    let mut v = vec![0u8; (len % 2) as usize];
+    if len % 4 >= 2 {
+        v.extend_from_slice(&HALF_NOP);
+    }
+    for _ in 0..len / 4 {
+        v.extend_from_slice(&nop.to_le_bytes());
+    }
+    v
+}
+
+/// GNU `as` pads the end of each code section to the section's alignment.
+fn pad_code_sections(asm: &mut Assembler) {
+    for sec in 0..asm.sections.len() {
+        let Some(s) = asm.sections.get_mut(sec) else {
+            continue;
+        };
+        let align = s.align.max(1);
+        let pad = (align - s.size % align) % align;
+        if s.kind != SecKind::Text || pad == 0 {
+            continue;
+        }
+        let off = s.size;
+        s.size += pad;
+        let loc = crate::parse::Loc {
+            file: 0,
+            line: 0,
+            seq: u64::MAX,
+            fixed_pos: None,
+        };
+        asm.items.push(Item {
+            sec,
+            off,
+            loc,
+            kind: ItemKind::NopPad { len: pad },
+        });
+    }
+}
+
 /// Runs the second pass and builds the image; errors go to `asm.errors`.
 pub(crate) fn build(asm: &mut Assembler) -> Option<Image> {
+    pad_code_sections(asm);
     let Some(bases) = place(asm) else {
         let loc = crate::parse::Loc {
             file: 0,
@@ -110,12 +163,6 @@ pub(crate) fn build(asm: &mut Assembler) -> Option<Image> {
                 );
             }
         }
-        let nop = encode(&Inst::AluImm {
-            op: AluImmOp::Addi,
-            rd: Reg::Zero,
-            rs1: Reg::Zero,
-            imm: 0,
-        });
         for item in &asm.items {
             let pc = addr(item.sec, item.off);
             let dot = Value::Rel(item.sec, item.off as i64);
@@ -148,13 +195,7 @@ pub(crate) fn build(asm: &mut Assembler) -> Option<Image> {
                 }
                 ItemKind::Bytes(b) => b.clone(),
                 ItemKind::Fill { len, byte } => vec![*byte; *len as usize],
-                ItemKind::NopPad { zeros, nops } => {
-                    let mut v = vec![0u8; *zeros as usize];
-                    for _ in 0..*nops {
-                        v.extend_from_slice(&nop.to_le_bytes());
-                    }
-                    v
-                }
+                ItemKind::NopPad { len } => code_padding(*len),
             };
             if let Some(dst) = bytes
                 .get_mut(item.sec)

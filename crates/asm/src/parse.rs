@@ -70,8 +70,9 @@ pub(crate) enum ItemKind {
     Bytes(Vec<u8>),
     /// `len` copies of `byte` (`.space`, alignment in data).
     Fill { len: u64, byte: u8 },
-    /// Alignment padding in code: `zeros` zero bytes then `nops` `nop` instructions.
-    NopPad { zeros: u64, nops: u64 },
+    /// Alignment padding of `len` bytes in code, filled as GNU `as` does (see
+    /// [`crate::layout::code_padding`]).
+    NopPad { len: u64 },
 }
 
 /// One laid-out statement (or part of one).
@@ -437,6 +438,18 @@ impl Assembler {
             return;
         };
         let dot = self.dot();
+        // Fold to a value now when possible, so `.set x, x + 1` uses the old `x`; a
+        // forward reference stays an expression for the second pass.
+        let env = SymEnv {
+            asm: self,
+            dot,
+            bases: None,
+        };
+        let (expr, dot) = match expr.eval(&env, 0) {
+            Ok(Value::Abs(v)) => (Expr::Num(v), dot),
+            Ok(rel @ Value::Rel(..)) => (Expr::Dot, rel),
+            Err(_) => (expr, dot),
+        };
         self.define(name, SymDef::Equ { expr, dot }, ctx.loc, pos, redefinable);
     }
 
@@ -491,7 +504,7 @@ impl Assembler {
         let is_bss = self.section().kind == SecKind::Bss;
         let zero = match &kind {
             ItemKind::Fill { byte, .. } => *byte == 0,
-            ItemKind::NopPad { nops, .. } => *nops == 0,
+            ItemKind::NopPad { len } => *len == 0,
             _ => false,
         };
         if is_bss && !zero {
