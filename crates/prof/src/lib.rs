@@ -3,4 +3,5 @@
 //! guests itself.
 
 pub mod callgrind;
+pub mod table;
 pub mod trace;
