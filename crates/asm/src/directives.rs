@@ -204,7 +204,16 @@ impl Assembler {
         for a in args {
             let at = a.first().map_or(ctx.end, |t| t.pos);
             if let Some(expr) = self.parse_expr(a, ctx) {
-                self.emit(ctx, at, ItemKind::Data { size, expr }, u64::from(size));
+                self.emit(
+                    ctx,
+                    at,
+                    ItemKind::Data {
+                        size,
+                        expr,
+                        pos: at,
+                    },
+                    u64::from(size),
+                );
             }
         }
     }

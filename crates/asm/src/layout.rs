@@ -179,20 +179,17 @@ pub(crate) fn build(asm: &mut Assembler) -> Option<Image> {
                         continue;
                     }
                 },
-                ItemKind::Data { size, expr } => {
-                    let pos = first_pos(expr);
-                    match res.eval(expr, dot, pos) {
-                        Ok(v) => v
-                            .to_le_bytes()
-                            .get(..*size as usize)
-                            .unwrap_or_default()
-                            .to_vec(),
-                        Err((p, msg)) => {
-                            errors.push((item.loc, p, msg));
-                            continue;
-                        }
+                ItemKind::Data { size, expr, pos } => match res.eval(expr, dot, *pos) {
+                    Ok(v) => v
+                        .to_le_bytes()
+                        .get(..*size as usize)
+                        .unwrap_or_default()
+                        .to_vec(),
+                    Err((p, msg)) => {
+                        errors.push((item.loc, p, msg));
+                        continue;
                     }
-                }
+                },
                 ItemKind::Bytes(b) => b.clone(),
                 ItemKind::Fill { len, byte } => vec![*byte; *len as usize],
                 ItemKind::NopPad { len } => code_padding(*len),
@@ -226,17 +223,6 @@ pub(crate) fn build(asm: &mut Assembler) -> Option<Image> {
         symbols,
         lines,
     })
-}
-
-/// Where an expression's first symbol or number was written (for data errors).
-fn first_pos(e: &crate::expr::Expr) -> usize {
-    use crate::expr::Expr;
-    match e {
-        Expr::Sym(_, p) => *p,
-        Expr::Unary(_, x) => first_pos(x),
-        Expr::Binary(_, a, _) => first_pos(a),
-        Expr::Num(_) | Expr::Dot => 0,
-    }
 }
 
 fn segments(asm: &Assembler, bases: &[u64], bytes: &[Vec<u8>]) -> Vec<Segment> {

@@ -184,10 +184,10 @@ impl Assembler {
                 Some(v) => *v = Some(text_of(ctx.line, arg).to_string()),
                 None => {
                     let at = arg.first().map_or(pos, |t| t.pos);
-                    let msg = format!(
-                        "macro `{name}` takes {} arguments, got more",
-                        mac.params.len()
-                    );
+                    let n = mac.params.len();
+                    let got = split_commas(args).len();
+                    let s = if n == 1 { "" } else { "s" };
+                    let msg = format!("macro `{name}` takes {n} parameter{s}, got {got} arguments");
                     return self.error(ctx.loc, at, msg);
                 }
             }

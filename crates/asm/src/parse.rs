@@ -65,7 +65,7 @@ pub(crate) enum ItemKind {
     /// One 32-bit instruction.
     Inst(InstItem),
     /// A `.byte`/`.word`/… value of `size` bytes, evaluated in the second pass.
-    Data { size: u8, expr: Expr },
+    Data { size: u8, expr: Expr, pos: usize },
     /// Literal bytes (strings).
     Bytes(Vec<u8>),
     /// `len` copies of `byte` (`.space`, alignment in data).

@@ -364,6 +364,19 @@ impl Assembler {
             _ => {}
         }
 
+        let wrong_count = match m {
+            "nop" | "ret" | "unimp" => Some("0"),
+            "fence" => Some("0 or 2"),
+            "sfence.vma" => Some("0 to 2"),
+            "jal" => Some("1 or 2"),
+            "jalr" => Some("1 to 3"),
+            _ => None,
+        };
+        if let Some(want) = wrong_count
+            .filter(|_| !(matches!(m, "fence" | "sfence.vma" | "jal" | "jalr") && n == 2))
+        {
+            return Err(count(want));
+        }
         let Some(opcode) = opcode_by_name(m) else {
             return Err((pos, format!("unknown instruction `{m}`")));
         };
@@ -386,7 +399,7 @@ impl Assembler {
         }
         // `add a0, a1, 5` → `addi`; `csrrw a0, csr, 5` → `csrrwi`.
         let last = n.wrapping_sub(1);
-        if matches!(kind, Kind::Alu | Kind::Csr) && !self.is_reg_like(o, last) {
+        if matches!(kind, Kind::Alu | Kind::Csr) && self.is_immediate_like(o, last) {
             if let Some(imm_op) = immediate_form(opcode).filter(|&i| exists_in(i, self.xlen)) {
                 let mut ops = Vec::new();
                 let imm_syntax = kind_syntax(imm_op.kind());
@@ -458,6 +471,23 @@ impl Assembler {
 
     fn is_reg_like(&self, o: &Ops<'_>, i: usize) -> bool {
         matches!(o.args.get(i), Some([Token { tok: Tok::Ident(s), .. }]) if Reg::parse(s).is_some())
+    }
+
+    /// Whether operand `i` can only be an immediate: not a register, and not a lone name
+    /// that is no known symbol (most likely a misspelt register).
+    fn is_immediate_like(&self, o: &Ops<'_>, i: usize) -> bool {
+        match o.args.get(i) {
+            Some(
+                [Token {
+                    tok: Tok::Ident(s), ..
+                }],
+            ) => {
+                Reg::parse(s).is_none()
+                    && (self.symbols.contains_key(s.as_str()) || CsrInfo::by_name(s).is_some())
+            }
+            Some(_) => true,
+            None => false,
+        }
     }
 
     fn reg(&self, o: &Ops<'_>, i: usize) -> Result<Reg, E> {

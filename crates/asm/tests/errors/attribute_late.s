@@ -1,0 +1,2 @@
+	nop
+	.attribute arch, "rv32im"

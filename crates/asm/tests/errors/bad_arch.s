@@ -1,0 +1,1 @@
+	.attribute arch, "x86"

@@ -1,0 +1,5 @@
+_start:
+	beqz a0, far
+	.space 8192
+far:
+	ret

@@ -1,0 +1,1 @@
+	csrwi sscratch, 32

@@ -1,0 +1,4 @@
+	j far
+	.space 0x100000
+far:
+	nop

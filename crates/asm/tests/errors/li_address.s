@@ -1,0 +1,2 @@
+_start:
+	li a0, _start

@@ -1,0 +1,2 @@
+	li a0, LATER
+	.equ LATER, 5

@@ -1,0 +1,4 @@
+	.macro m reg
+	addi \reg, \reg, 5000
+	.endm
+	m a0

@@ -1,0 +1,4 @@
+	.macro m a
+	nop \a
+	.endm
+	m 1, 2

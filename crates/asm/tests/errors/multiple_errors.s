@@ -1,0 +1,4 @@
+	add a0
+	foo
+	addi a0, a0, 9999
+	.bogus

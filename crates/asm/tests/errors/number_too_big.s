@@ -1,0 +1,1 @@
+	li a0, 0x1ffffffffffffffff

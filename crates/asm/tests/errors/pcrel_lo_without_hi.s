@@ -1,0 +1,2 @@
+here:
+	addi a0, a0, %pcrel_lo(here)

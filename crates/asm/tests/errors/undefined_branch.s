@@ -1,0 +1,2 @@
+_start:
+	beq a0, a1, missing

@@ -1,0 +1,1 @@
+	la a0, nowhere

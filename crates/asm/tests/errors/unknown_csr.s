@@ -1,0 +1,1 @@
+	csrr a0, mstatusx

@@ -1,0 +1,2 @@
+	.text
+	.rept 3
