@@ -3,5 +3,6 @@
 //! guests itself.
 
 pub mod callgrind;
+pub mod json;
 pub mod table;
 pub mod trace;
