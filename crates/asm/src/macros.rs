@@ -10,7 +10,7 @@ use crate::parse::{Assembler, Ctx, Loc};
 /// Deepest nesting of macro invocations (a recursive macro stops here).
 const MAX_MACRO_DEPTH: u32 = 64;
 /// Most lines all expansions of one assembly may produce.
-const MAX_EXPANDED_LINES: u64 = 1_000_000;
+const MAX_EXPANDED_LINES: u64 = 200_000;
 
 /// A defined macro.
 #[derive(Clone, Debug)]
