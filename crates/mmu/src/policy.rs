@@ -213,9 +213,21 @@ impl Replacement for Lru {
         if let Some(s) = self.stamps.get_mut(set * self.ways + way) {
             *s = 0;
         }
-        if let Some(m) = self.mru.get_mut(set) {
-            if *m == way as u32 {
-                *m = NO_WAY;
+        // The most recent of the remaining valid ways becomes the MRU: touching it would not
+        // change the order.
+        if self.mru.get(set) == Some(&(way as u32)) {
+            let row = self
+                .stamps
+                .get(set * self.ways..(set + 1) * self.ways)
+                .unwrap_or(&[]);
+            let newest = row
+                .iter()
+                .enumerate()
+                .filter(|(_, stamp)| **stamp > 0)
+                .max_by_key(|(_, stamp)| **stamp)
+                .map_or(NO_WAY, |(w, _)| w as u32);
+            if let Some(m) = self.mru.get_mut(set) {
+                *m = newest;
             }
         }
     }

@@ -1,0 +1,10 @@
+//! Tests of the MMU hardware models, in one binary to keep link time down.
+
+mod basebound_segment;
+mod cycles;
+mod differential;
+mod policies;
+mod tables;
+mod tlb;
+mod walker_cases;
+mod walker_conformance;
