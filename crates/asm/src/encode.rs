@@ -54,7 +54,7 @@ pub(crate) enum InstItem {
 pub(crate) type EncodeError = (usize, String);
 
 fn sext12(v: i64) -> i64 {
-    ((v << 52) as i64) >> 52
+    (v << 52) >> 52
 }
 
 fn upper20(offset: i64) -> i64 {
