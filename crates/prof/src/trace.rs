@@ -3,6 +3,10 @@
 //! same access stream through another TLB configuration without re-executing the program,
 //! and `atlas trace dump` can print it.
 //!
+//! Besides accesses, a trace holds TLB flushes ([`Flush`], from `sfence.vma`), so a replay
+//! drops the same TLB entries the live run did. [`TraceReader`] iterates over the accesses;
+//! [`TraceReader::entries`] over accesses and flushes in order, which is what a replay needs.
+//!
 //! This is the one module that knows bincode; everything else sees [`Record`]s.
 //!
 //! # File format (version [`FORMAT_VERSION`])
@@ -13,15 +17,15 @@
 //! header   bincode (standard config: little-endian varints) of TraceHeader:
 //!          xlen_bits u8 (32 or 64), mmu_mode string, program string
 //!          (each string at most MAX_HEADER_FIELD bytes)
-//! records  one per access, delta-encoded (below)
-//! end      byte 0x03, then the number of records as a varint u64
+//! entries  one per access (delta-encoded, below) or flush
+//! end      byte 0x03, then the number of entries as a varint u64
 //! ```
 //!
 //! A record starts with a flags byte:
 //!
 //! | bits | meaning |
 //! |---|---|
-//! | 0–1 | kind: 0 fetch, 1 load, 2 store; 3 marks a control entry (only `0x03`, the end marker, is defined) |
+//! | 0–1 | kind: 0 fetch, 1 load, 2 store; 3 marks a control entry (`0x03` end marker, `0x07` flush) |
 //! | 2–3 | size code: 1, 2, 4 or 8 bytes (0 when the size is explicit) |
 //! | 4 | PC as predicted: previous record's PC + 4 for a fetch, previous record's PC for a load or store |
 //! | 5 | VA as predicted (below) |
@@ -48,6 +52,9 @@
 //! (measured: 1.13 bytes per record on the array-sum loop of the
 //! `realistic_loop_costs_about_one_byte_per_record` test; `cargo test -p atlas-prof trace`).
 //!
+//! A flush is the byte `0x07`, a byte whose bit 0 says a VA follows and bit 1 an ASID, then
+//! the VA as a varint u64 and the ASID as a varint u16 when present.
+//!
 //! The end marker lets a reader tell a finished trace from one cut short: any truncation is
 //! reported as [`TraceError::Truncated`], a wrong version as
 //! [`TraceError::UnsupportedVersion`], anything else malformed as [`TraceError::Corrupt`].
@@ -55,12 +62,15 @@
 
 use atlas_mmu::AccessKind;
 use bincode::config;
-use bincode::error::{DecodeError, EncodeError};
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{Read, Write};
 
 mod error;
+mod reader;
+mod writer;
 
 pub use error::{TraceError, TracePlace};
+pub use reader::{Entries, TraceReader};
+pub use writer::TraceWriter;
 
 /// The first eight bytes of every trace file.
 pub const MAGIC: [u8; 8] = *b"ATLASTRC";
@@ -78,6 +88,9 @@ const HEADER_LIMIT: usize = 2 * MAX_HEADER_FIELD + 32;
 const KIND_MASK: u8 = 0b11;
 const CONTROL_KIND: u8 = 0b11;
 const END_MARKER: u8 = CONTROL_KIND;
+const FLUSH_MARKER: u8 = CONTROL_KIND | (1 << 2);
+const FLUSH_HAS_VA: u8 = 1 << 0;
+const FLUSH_HAS_ASID: u8 = 1 << 1;
 const SIZE_SHIFT: u8 = 2;
 const PC_PREDICTED: u8 = 1 << 4;
 const VA_PREDICTED: u8 = 1 << 5;
@@ -162,6 +175,24 @@ pub struct Record {
     pub size: u8,
     /// Where the translation was resolved.
     pub resolved: Resolution,
+}
+
+/// A TLB flush as `sfence.vma` requests it: `None` means "all" for that operand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Flush {
+    /// Only translations of this virtual address (`rs1` ≠ `x0`), or every address.
+    pub va: Option<u64>,
+    /// Only this address space (`rs2` ≠ `x0`), or every address space.
+    pub asid: Option<u16>,
+}
+
+/// One item of a trace, in the order the run produced them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Entry {
+    /// A translated access.
+    Access(Record),
+    /// A TLB flush.
+    Flush(Flush),
 }
 
 /// What a trace was recorded from, so a replay or dump can say what it is looking at.
@@ -279,436 +310,6 @@ const fn size_code(size: u8) -> Option<u8> {
     }
 }
 
-/// Writes a trace to any byte sink, buffered and streaming: memory use does not grow with
-/// the number of records. Call [`TraceWriter::finish`] at the end of the run, or readers
-/// will report the file as truncated.
-#[derive(Debug)]
-pub struct TraceWriter<W: Write> {
-    out: BufWriter<W>,
-    predictor: Predictor,
-    records: u64,
-}
-
-impl<W: Write> TraceWriter<W> {
-    /// Starts a trace: writes the magic, version and `header` to `inner`.
-    pub fn new(inner: W, header: &TraceHeader) -> Result<Self, TraceError> {
-        validate_header(header)?;
-        let mut out = BufWriter::with_capacity(64 * 1024, inner);
-        out.write_all(&MAGIC)?;
-        out.write_all(&FORMAT_VERSION.to_le_bytes())?;
-        bincode::encode_into_std_write(header, &mut out, config::standard())
-            .map_err(encode_error)?;
-        Ok(TraceWriter {
-            out,
-            predictor: Predictor::new(),
-            records: 0,
-        })
-    }
-
-    /// Appends one access.
-    pub fn write(&mut self, record: &Record) -> Result<(), TraceError> {
-        let predicted_pc = self.predictor.pc(record.kind);
-        let predicted = self.predictor.predict(record.kind, record.pc);
-        let offset = record.pa.wrapping_sub(record.va);
-        let code = size_code(record.size);
-
-        let mut flags = kind_bits(record.kind) | (code.unwrap_or(0) << SIZE_SHIFT);
-        if record.pc == predicted_pc {
-            flags |= PC_PREDICTED;
-        }
-        if record.va == predicted.va {
-            flags |= VA_PREDICTED;
-        }
-        if offset == predicted.offset {
-            flags |= OFFSET_SAME;
-        }
-        let resolution_same = code.is_some() && record.resolved == predicted.resolved;
-        if resolution_same {
-            flags |= RESOLUTION_SAME;
-        }
-        self.out.write_all(&[flags])?;
-        if flags & PC_PREDICTED == 0 {
-            self.write_delta(record.pc, predicted_pc)?;
-        }
-        if !resolution_same {
-            let explicit = if code.is_none() { SIZE_EXPLICIT } else { 0 };
-            self.out.write_all(&[record.resolved.tag() | explicit])?;
-            if let Resolution::Walk { depth, pwc_hits } = record.resolved {
-                self.out.write_all(&[depth, pwc_hits])?;
-            }
-            if code.is_none() {
-                self.out.write_all(&[record.size])?;
-            }
-        }
-        if flags & VA_PREDICTED == 0 {
-            self.write_delta(record.va, predicted.va)?;
-        }
-        if flags & OFFSET_SAME == 0 {
-            self.write_delta(offset, predicted.offset)?;
-        }
-        self.predictor.update(record);
-        self.records = self.records.wrapping_add(1);
-        Ok(())
-    }
-
-    /// Number of records written so far.
-    pub fn records_written(&self) -> u64 {
-        self.records
-    }
-
-    /// Writes the end marker, flushes, and hands back the sink.
-    pub fn finish(mut self) -> Result<W, TraceError> {
-        self.out.write_all(&[END_MARKER])?;
-        bincode::encode_into_std_write(self.records, &mut self.out, config::standard())
-            .map_err(encode_error)?;
-        self.out
-            .into_inner()
-            .map_err(|e| TraceError::Io(e.into_error()))
-    }
-
-    fn write_delta(&mut self, actual: u64, predicted: u64) -> Result<(), TraceError> {
-        // Reinterpreting the wrapping difference as signed keeps small steps backwards small.
-        let delta = actual.wrapping_sub(predicted) as i64;
-        bincode::encode_into_std_write(delta, &mut self.out, config::standard())
-            .map_err(encode_error)?;
-        Ok(())
-    }
-}
-
-fn validate_header(header: &TraceHeader) -> Result<(), TraceError> {
-    if header.xlen_bits != 32 && header.xlen_bits != 64 {
-        return Err(TraceError::InvalidHeader {
-            field: "xlen_bits",
-            reason: format!("{} is neither 32 nor 64", header.xlen_bits),
-        });
-    }
-    for (field, value) in [("mmu_mode", &header.mmu_mode), ("program", &header.program)] {
-        if value.len() > MAX_HEADER_FIELD {
-            return Err(TraceError::InvalidHeader {
-                field,
-                reason: format!(
-                    "{} bytes long; the limit is {MAX_HEADER_FIELD}",
-                    value.len()
-                ),
-            });
-        }
-    }
-    Ok(())
-}
-
-fn encode_error(error: EncodeError) -> TraceError {
-    match error {
-        EncodeError::Io { inner, .. } => TraceError::Io(inner),
-        other => TraceError::Io(io::Error::other(other.to_string())),
-    }
-}
-
-/// A byte source that knows how far it has read, for error messages.
-#[derive(Debug)]
-struct CountingReader<R> {
-    inner: R,
-    offset: u64,
-}
-
-impl<R: Read> Read for CountingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.offset = self.offset.wrapping_add(n as u64);
-        Ok(n)
-    }
-}
-
-impl<R: Read> CountingReader<R> {
-    /// One byte, or `None` at a clean end of input.
-    fn read_byte(&mut self) -> io::Result<Option<u8>> {
-        let mut byte = [0u8; 1];
-        loop {
-            match self.read(&mut byte) {
-                Ok(0) => return Ok(None),
-                Ok(_) => return Ok(Some(byte[0])),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            }
-        }
-    }
-}
-
-/// Reads a trace from any byte source, one record at a time: an iterator of
-/// `Result<Record, TraceError>` that stops after the end marker or after the first error.
-#[derive(Debug)]
-pub struct TraceReader<R: Read> {
-    input: CountingReader<BufReader<R>>,
-    header: TraceHeader,
-    predictor: Predictor,
-    records: u64,
-    done: bool,
-}
-
-impl<R: Read> TraceReader<R> {
-    /// Opens a trace: reads and checks the magic, version and header.
-    pub fn new(inner: R) -> Result<Self, TraceError> {
-        let mut input = CountingReader {
-            inner: BufReader::with_capacity(64 * 1024, inner),
-            offset: 0,
-        };
-        let mut magic = [0u8; 8];
-        read_exact_or_truncated(&mut input, &mut magic, TracePlace::Header)?;
-        if magic != MAGIC {
-            return Err(TraceError::BadMagic { found: magic });
-        }
-        let mut version = [0u8; 4];
-        read_exact_or_truncated(&mut input, &mut version, TracePlace::Header)?;
-        let version = u32::from_le_bytes(version);
-        if version != FORMAT_VERSION {
-            return Err(TraceError::UnsupportedVersion {
-                found: version,
-                supported: FORMAT_VERSION,
-            });
-        }
-        let start = input.offset;
-        let header: TraceHeader = bincode::decode_from_std_read(
-            &mut input,
-            config::standard().with_limit::<HEADER_LIMIT>(),
-        )
-        .map_err(|e| decode_error(e, input.offset, start, TracePlace::Header))?;
-        let bad = |reason: String| TraceError::Corrupt {
-            offset: start,
-            place: TracePlace::Header,
-            reason,
-        };
-        if header.xlen_bits != 32 && header.xlen_bits != 64 {
-            return Err(bad(format!(
-                "xlen {} is neither 32 nor 64",
-                header.xlen_bits
-            )));
-        }
-        if header.mmu_mode.len() > MAX_HEADER_FIELD || header.program.len() > MAX_HEADER_FIELD {
-            return Err(bad(format!(
-                "a header string is longer than {MAX_HEADER_FIELD} bytes"
-            )));
-        }
-        Ok(TraceReader {
-            input,
-            header,
-            predictor: Predictor::new(),
-            records: 0,
-            done: false,
-        })
-    }
-
-    /// What the trace was recorded from.
-    pub fn header(&self) -> &TraceHeader {
-        &self.header
-    }
-
-    /// Number of records returned so far.
-    pub fn records_read(&self) -> u64 {
-        self.records
-    }
-
-    fn read_record(&mut self) -> Result<Option<Record>, TraceError> {
-        let start = self.input.offset;
-        let place = TracePlace::Record(self.records);
-        let Some(flags) = self.input.read_byte()? else {
-            return Err(TraceError::Truncated {
-                offset: start,
-                place: TracePlace::End,
-            });
-        };
-        let kind = match flags & KIND_MASK {
-            0 => AccessKind::Fetch,
-            1 => AccessKind::Load,
-            2 => AccessKind::Store,
-            _ => return self.read_control(flags, start).map(|()| None),
-        };
-        let predicted_pc = self.predictor.pc(kind);
-        let pc = if flags & PC_PREDICTED != 0 {
-            predicted_pc
-        } else {
-            self.delta(predicted_pc, start, place)?
-        };
-        let predicted = self.predictor.predict(kind, pc);
-        let code_size = 1u8 << ((flags >> SIZE_SHIFT) & 0b11);
-
-        let (resolved, size) = if flags & RESOLUTION_SAME != 0 {
-            (predicted.resolved, code_size)
-        } else {
-            let byte = self.byte(place)?;
-            if byte & !(TAG_MASK | SIZE_EXPLICIT) != 0 {
-                return Err(corrupt(
-                    start,
-                    place,
-                    format!("reserved bits set in resolution byte {byte:#04x}"),
-                ));
-            }
-            let resolved = match byte & TAG_MASK {
-                0 => Resolution::FastPath,
-                1 => Resolution::L1,
-                2 => Resolution::L2,
-                3 => Resolution::Walk {
-                    depth: self.byte(place)?,
-                    pwc_hits: self.byte(place)?,
-                },
-                4 => Resolution::NoTranslation,
-                5 => Resolution::BaseBounds,
-                6 => Resolution::Segment,
-                7 => Resolution::Fault,
-                tag => {
-                    return Err(corrupt(
-                        start,
-                        place,
-                        format!("unknown resolution tag {tag}"),
-                    ))
-                }
-            };
-            let size = if byte & SIZE_EXPLICIT != 0 {
-                self.byte(place)?
-            } else {
-                code_size
-            };
-            (resolved, size)
-        };
-
-        let va = if flags & VA_PREDICTED != 0 {
-            predicted.va
-        } else {
-            self.delta(predicted.va, start, place)?
-        };
-        let offset = if flags & OFFSET_SAME != 0 {
-            predicted.offset
-        } else {
-            self.delta(predicted.offset, start, place)?
-        };
-
-        let record = Record {
-            kind,
-            pc,
-            va,
-            pa: va.wrapping_add(offset),
-            size,
-            resolved,
-        };
-        self.predictor.update(&record);
-        self.records = self.records.wrapping_add(1);
-        Ok(Some(record))
-    }
-
-    /// Handles a control entry; today only the end marker exists.
-    fn read_control(&mut self, flags: u8, start: u64) -> Result<(), TraceError> {
-        let place = TracePlace::End;
-        if flags != END_MARKER {
-            return Err(corrupt(
-                start,
-                place,
-                format!("unknown control byte {flags:#04x}"),
-            ));
-        }
-        let count_start = self.input.offset;
-        let count: u64 = bincode::decode_from_std_read(&mut self.input, config::standard())
-            .map_err(|e| decode_error(e, self.input.offset, count_start, place))?;
-        if count != self.records {
-            return Err(corrupt(
-                start,
-                place,
-                format!(
-                    "the end marker counts {count} records but the file holds {}",
-                    self.records
-                ),
-            ));
-        }
-        let end = self.input.offset;
-        if self.input.read_byte()?.is_some() {
-            return Err(corrupt(
-                end,
-                place,
-                "bytes follow the end marker".to_string(),
-            ));
-        }
-        Ok(())
-    }
-
-    fn byte(&mut self, place: TracePlace) -> Result<u8, TraceError> {
-        match self.input.read_byte()? {
-            Some(byte) => Ok(byte),
-            None => Err(TraceError::Truncated {
-                offset: self.input.offset,
-                place,
-            }),
-        }
-    }
-
-    fn delta(&mut self, predicted: u64, start: u64, place: TracePlace) -> Result<u64, TraceError> {
-        let delta: i64 = bincode::decode_from_std_read(&mut self.input, config::standard())
-            .map_err(|e| decode_error(e, self.input.offset, start, place))?;
-        Ok(predicted.wrapping_add(delta as u64))
-    }
-}
-
-impl<R: Read> Iterator for TraceReader<R> {
-    type Item = Result<Record, TraceError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        match self.read_record() {
-            Ok(Some(record)) => Some(Ok(record)),
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(error) => {
-                self.done = true;
-                Some(Err(error))
-            }
-        }
-    }
-}
-
-fn corrupt(offset: u64, place: TracePlace, reason: String) -> TraceError {
-    TraceError::Corrupt {
-        offset,
-        place,
-        reason,
-    }
-}
-
-fn read_exact_or_truncated<R: Read>(
-    input: &mut CountingReader<R>,
-    buf: &mut [u8],
-    place: TracePlace,
-) -> Result<(), TraceError> {
-    for slot in buf.iter_mut() {
-        match input.read_byte()? {
-            Some(byte) => *slot = byte,
-            None => {
-                return Err(TraceError::Truncated {
-                    offset: input.offset,
-                    place,
-                })
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Maps a bincode failure at `start` (the input now at `now`) to a trace error.
-fn decode_error(error: DecodeError, now: u64, start: u64, place: TracePlace) -> TraceError {
-    match error {
-        DecodeError::UnexpectedEnd { .. } => TraceError::Truncated { offset: now, place },
-        DecodeError::Io { inner, .. } if inner.kind() == io::ErrorKind::UnexpectedEof => {
-            TraceError::Truncated { offset: now, place }
-        }
-        DecodeError::Io { inner, .. } => TraceError::Io(inner),
-        DecodeError::LimitExceeded => corrupt(
-            start,
-            place,
-            "a length field exceeds the header size limit".to_string(),
-        ),
-        other => corrupt(start, place, other.to_string()),
-    }
-}
-
 /// Renders one record as `atlas trace dump` prints it: `<I|L|S> <pc> <va> <pa> <size>`,
 /// addresses in lower-case hex without `0x`, size in decimal, single spaces, e.g.
 /// `L 10074 7ffffff0 7ffffff0 8`. The resolution is not shown (faults print PA 0).
@@ -723,8 +324,8 @@ pub fn dump_line(record: &Record) -> String {
     )
 }
 
-/// Writes every record of `reader` to `out`, one [`dump_line`] per line, and returns how
-/// many were written. Stops at the first error (records before it are already written).
+/// Writes every access of `reader` to `out`, one [`dump_line`] per line (flushes are not
+/// shown), and returns how many were written. Stops at the first error (records before it are already written).
 pub fn dump<R: Read, W: Write>(reader: TraceReader<R>, out: &mut W) -> Result<u64, TraceError> {
     let mut written = 0u64;
     for record in reader {

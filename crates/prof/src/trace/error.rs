@@ -8,8 +8,8 @@ use std::io;
 pub enum TracePlace {
     /// In the magic, version or header.
     Header,
-    /// In the record with this zero-based index.
-    Record(u64),
+    /// In the entry (access or flush) with this zero-based index.
+    Entry(u64),
     /// After the last record, where the end marker belongs.
     End,
 }
@@ -18,7 +18,7 @@ impl fmt::Display for TracePlace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TracePlace::Header => f.write_str("in the header"),
-            TracePlace::Record(index) => write!(f, "in record {index}"),
+            TracePlace::Entry(index) => write!(f, "in entry {index}"),
             TracePlace::End => f.write_str("at the end marker"),
         }
     }
@@ -31,7 +31,7 @@ pub enum TraceError {
     /// Reading or writing the underlying file failed.
     #[error("trace I/O error: {0}")]
     Io(#[from] io::Error),
-    /// The file does not start with [`MAGIC`].
+    /// The file does not start with [`MAGIC`](super::MAGIC).
     #[error("not an Atlas trace file: it starts with {found:02x?}, not \"ATLASTRC\"")]
     BadMagic {
         /// The first eight bytes found.
@@ -44,7 +44,7 @@ pub enum TraceError {
     UnsupportedVersion {
         /// Version in the file.
         found: u32,
-        /// [`FORMAT_VERSION`].
+        /// [`FORMAT_VERSION`](super::FORMAT_VERSION).
         supported: u32,
     },
     /// The file ends before its end marker: cut short, or its writer never finished.

@@ -293,7 +293,7 @@ fn truncation_anywhere_is_reported_as_truncation() {
     assert_eq!(records.len(), 3);
     assert_eq!(
         err.unwrap().to_string(),
-        "trace file ends early at byte 54 in record 3 (cut short, or the run did not finish writing it)"
+        "trace file ends early at byte 54 in entry 3 (cut short, or the run did not finish writing it)"
     );
     // Cut exactly before the end marker: all records, then the missing marker.
     let (records, err) = decode(&full[..full.len() - 2]);
@@ -322,15 +322,15 @@ fn damaged_end_markers_and_reserved_bits_are_corrupt() {
     let (_, err) = decode(&miscount);
     assert_eq!(
         err.unwrap().to_string(),
-        "corrupt trace file at byte 77 at the end marker: the end marker counts 4 records but the file holds 5"
+        "corrupt trace file at byte 77 at the end marker: the end marker counts 4 entries but the file holds 5"
     );
 
     let mut control = full.clone();
-    control[last - 1] = 0x07;
+    control[last - 1] = 0x0b;
     let (_, err) = decode(&control);
     assert_eq!(
         err.unwrap().to_string(),
-        "corrupt trace file at byte 77 at the end marker: unknown control byte 0x07"
+        "corrupt trace file at byte 77 at the end marker: unknown control byte 0x0b"
     );
 
     // The first record's resolution byte is at offset 30 (after its flags and PC delta).
@@ -339,14 +339,14 @@ fn damaged_end_markers_and_reserved_bits_are_corrupt() {
     let (_, err) = decode(&reserved);
     assert_eq!(
         err.unwrap().to_string(),
-        "corrupt trace file at byte 24 in record 0: reserved bits set in resolution byte 0x41"
+        "corrupt trace file at byte 24 in entry 0: reserved bits set in resolution byte 0x41"
     );
     let mut tag = full;
     tag[30] = 0x0c;
     let (_, err) = decode(&tag);
     assert_eq!(
         err.unwrap().to_string(),
-        "corrupt trace file at byte 24 in record 0: unknown resolution tag 12"
+        "corrupt trace file at byte 24 in entry 0: unknown resolution tag 12"
     );
 }
 
@@ -549,4 +549,78 @@ proptest! {
         prop_assert_eq!(error.map(|e| e.to_string()), None);
         prop_assert_eq!(decoded, records);
     }
+}
+
+#[test]
+fn flushes_are_kept_in_order_and_skipped_by_the_access_iterator() {
+    use AccessKind::*;
+    let a = record(Fetch, 0x1000, 0x1000, 0x8000_1000, 4, Resolution::L1);
+    let b = record(Fetch, 0x1004, 0x1004, 0x8000_1004, 4, Resolution::L1);
+    let flushes = [
+        Flush {
+            va: None,
+            asid: None,
+        },
+        Flush {
+            va: Some(0x7fff_f000),
+            asid: None,
+        },
+        Flush {
+            va: None,
+            asid: Some(3),
+        },
+        Flush {
+            va: Some(u64::MAX),
+            asid: Some(u16::MAX),
+        },
+    ];
+    let mut writer = TraceWriter::new(Vec::new(), &header()).unwrap();
+    writer.write(&a).unwrap();
+    for f in &flushes {
+        writer.write_flush(f).unwrap();
+    }
+    writer.write(&b).unwrap();
+    assert_eq!(writer.records_written(), 2);
+    let bytes = writer.finish().unwrap();
+    // The flushes, after the header (24 bytes) and the first fetch (1 + 3 + 1 + 9 bytes).
+    assert_eq!(
+        bytes[38..],
+        [
+            0x07, 0x00, // everything
+            0x07, 0x01, 0xfc, 0x00, 0xf0, 0xff, 0x7f, // one page
+            0x07, 0x02, 0x03, // one address space
+            0x07, 0x03, 0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfb, 0xff,
+            0xff, // both
+            0xf8, // the second fetch, fully predicted across the flushes
+            0x03, 0x06, // end: 6 entries
+        ]
+    );
+    let entries: Vec<Entry> = TraceReader::new(bytes.as_slice())
+        .unwrap()
+        .entries()
+        .map(Result::unwrap)
+        .collect();
+    let mut expected = vec![Entry::Access(a)];
+    expected.extend(flushes.iter().map(|f| Entry::Flush(*f)));
+    expected.push(Entry::Access(b));
+    assert_eq!(entries, expected);
+    let mut reader = TraceReader::new(bytes.as_slice()).unwrap();
+    assert_eq!(
+        reader.by_ref().map(Result::unwrap).collect::<Vec<_>>(),
+        [a, b]
+    );
+    assert_eq!(reader.records_read(), 2);
+
+    let (_, err) = decode(&bytes[..43]);
+    assert_eq!(
+        err.unwrap().to_string(),
+        "trace file ends early at byte 43 in entry 2 (cut short, or the run did not finish writing it)"
+    );
+    let mut reserved = bytes.clone();
+    reserved[41] = 0x04;
+    let (_, err) = decode(&reserved);
+    assert_eq!(
+        err.unwrap().to_string(),
+        "corrupt trace file at byte 40 in entry 2: reserved bits set in flush byte 0x04"
+    );
 }
