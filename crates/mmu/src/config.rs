@@ -56,6 +56,9 @@ impl Geometry {
 /// host).
 pub const MAX_ENTRIES: u64 = 1 << 20;
 
+/// Largest latency a config may give (keeps every cycle sum far from overflow).
+pub const MAX_LATENCY: u64 = 1 << 32;
+
 /// Every latency of the translation hardware, in cycles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Latencies {
@@ -182,6 +185,20 @@ impl MmuConfig {
                     ));
                 }
             }
+        }
+        let l = &self.latencies;
+        let latencies = [
+            l.l1_lookup,
+            l.l2_lookup,
+            l.pwc_lookup,
+            l.pte_read,
+            l.ad_write,
+            l.base_bounds,
+            l.segment,
+            l.flush,
+        ];
+        if latencies.iter().any(|c| *c > MAX_LATENCY) {
+            return Err(format!("latencies must be at most {MAX_LATENCY} cycles"));
         }
         Ok(())
     }

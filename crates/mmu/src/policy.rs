@@ -122,16 +122,19 @@ impl Policy {
             PolicyKind::Lfu => Policy::Lfu(Lfu::new(sets, ways)),
         }
     }
+}
 
-    fn inner(&mut self) -> &mut dyn Replacement {
-        match self {
-            Policy::Lru(p) => p,
-            Policy::TreePlru(p) => p,
-            Policy::Fifo(p) => p,
-            Policy::Random(p) => p,
-            Policy::Lfu(p) => p,
+/// Forwards a call to the policy of whichever kind, statically (no `dyn`).
+macro_rules! dispatch {
+    ($policy:expr, $p:ident => $call:expr) => {
+        match $policy {
+            Policy::Lru($p) => $call,
+            Policy::TreePlru($p) => $call,
+            Policy::Fifo($p) => $call,
+            Policy::Random($p) => $call,
+            Policy::Lfu($p) => $call,
         }
-    }
+    };
 }
 
 impl Replacement for Policy {
@@ -145,13 +148,13 @@ impl Replacement for Policy {
         }
     }
     fn fill(&mut self, set: usize, way: usize) {
-        self.inner().fill(set, way)
+        dispatch!(self, p => p.fill(set, way))
     }
     fn invalidate(&mut self, set: usize, way: usize) {
-        self.inner().invalidate(set, way)
+        dispatch!(self, p => p.invalidate(set, way))
     }
     fn victim(&mut self, set: usize) -> usize {
-        self.inner().victim(set)
+        dispatch!(self, p => p.victim(set))
     }
     fn hit_would_change_state(&self, set: usize, way: usize) -> bool {
         match self {

@@ -165,3 +165,86 @@ fn hit_would_change_state_per_policy() {
         assert_eq!(again, Some(kind == PolicyKind::Lfu), "{kind:?} after a hit");
     }
 }
+
+#[test]
+fn translator_answers_the_fast_path_query() {
+    use crate::tables::{ctx, Tables};
+    use atlas_mmu::pte::{PTE_A, PTE_R, PTE_U, PTE_V, PTE_W};
+    use atlas_mmu::{AccessKind, Format, MmuConfig, Privilege, Translator};
+    let mut t = Tables::new(&Format::SV39, 1 << 20, 0);
+    t.map(0x1000, 0, 0x8000, PTE_V | PTE_R | PTE_W | PTE_U | PTE_A);
+    t.map(0x2000, 0, 0x9000, PTE_V | PTE_R | PTE_U | PTE_A);
+    let regs = t.regs(1, 0);
+    let mut tr = Translator::new(MmuConfig::teaching()).expect("teaching");
+    let load = |va| ctx(va, AccessKind::Load, Privilege::User, 1);
+    assert_eq!(
+        tr.l1_hit_would_change_state(&regs, &load(0x1000)),
+        None,
+        "cold TLB"
+    );
+    assert_eq!(
+        tr.translate(&mut t.mem, &regs, &load(0x1000)).map(|t| t.pa),
+        Ok(0x8000)
+    );
+    assert_eq!(
+        tr.l1_hit_would_change_state(&regs, &load(0x1234)),
+        Some(false),
+        "MRU"
+    );
+    assert_eq!(
+        tr.translate(&mut t.mem, &regs, &load(0x2000)).map(|t| t.pa),
+        Ok(0x9000)
+    );
+    assert_eq!(
+        tr.l1_hit_would_change_state(&regs, &load(0x1000)),
+        Some(true),
+        "no longer MRU"
+    );
+    // A store to a clean page, a permission failure and another ASID all take the slow path.
+    let store = ctx(0x1000, AccessKind::Store, Privilege::User, 1);
+    assert_eq!(tr.l1_hit_would_change_state(&regs, &store), None);
+    let store_ro = ctx(0x2000, AccessKind::Store, Privilege::User, 1);
+    assert_eq!(tr.l1_hit_would_change_state(&regs, &store_ro), None);
+    assert_eq!(
+        tr.l1_hit_would_change_state(&regs, &ctx(0x2000, AccessKind::Load, Privilege::User, 2)),
+        None
+    );
+    // The query changed nothing: the counters saw two walks only.
+    let s = tr.stats();
+    assert_eq!(s.l1d.accesses, [0, 2, 0]);
+    assert_eq!(s.walks_of(atlas_mmu::FormatKind::Sv39), 2);
+}
+
+#[test]
+fn configs_are_validated() {
+    use atlas_mmu::MmuConfig;
+    assert_eq!(MmuConfig::teaching().validate(), Ok(()));
+    assert_eq!(MmuConfig::modern().validate(), Ok(()));
+    assert_eq!(
+        MmuConfig::preset("modern").map(|c| c.l2),
+        Some(Some(Geometry::new(128, 12, PolicyKind::TreePlru)))
+    );
+    assert_eq!(MmuConfig::preset("huge"), None);
+    let mut c = MmuConfig::teaching();
+    c.l1d = Some(Geometry::new(0, 4, PolicyKind::Lru));
+    assert_eq!(
+        c.validate(),
+        Err("l1d: sets and ways must be positive".to_string())
+    );
+    let mut c = MmuConfig::teaching();
+    c.pwc[2] = Some(Geometry::new(1 << 11, 1 << 10, PolicyKind::Lru));
+    assert_eq!(
+        c.validate(),
+        Err("pwc level 3: 2097152 entries is above the maximum 1048576".to_string())
+    );
+    let mut c = MmuConfig::modern();
+    c.latencies.pte_read = u64::MAX;
+    assert_eq!(
+        c.validate(),
+        Err("latencies must be at most 4294967296 cycles".to_string())
+    );
+    assert_eq!(
+        atlas_mmu::Translator::new(c).map(|_| ()),
+        Err("latencies must be at most 4294967296 cycles".to_string())
+    );
+}
