@@ -220,33 +220,54 @@ impl fmt::Display for TranslateReason {
                 f,
                 "access fault: PTE at level {level} is at {pte_addr:#x}, beyond physical memory"
             ),
-            TranslateReason::NotValid { level } => write!(f, "page fault: PTE at level {level} not valid"),
+            TranslateReason::NotValid { level } => {
+                write!(f, "page fault: PTE at level {level} not valid")
+            }
             TranslateReason::WriteWithoutRead { level } => {
-                write!(f, "page fault: PTE at level {level} is writable but not readable")
+                write!(
+                    f,
+                    "page fault: PTE at level {level} is writable but not readable"
+                )
             }
             TranslateReason::ReservedBits { level } => {
                 write!(f, "page fault: PTE at level {level} has reserved bits set")
             }
-            TranslateReason::NoLeaf => write!(f, "page fault: PTE at level 0 points to another table"),
+            TranslateReason::NoLeaf => {
+                write!(f, "page fault: PTE at level 0 points to another table")
+            }
             TranslateReason::Permission { level, denied } => {
-                write!(f, "page fault: {} (leaf PTE at level {level})", denied.describe())
+                write!(
+                    f,
+                    "page fault: {} (leaf PTE at level {level})",
+                    denied.describe()
+                )
             }
             TranslateReason::MisalignedSuperpage { level } => {
-                write!(f, "page fault: misaligned superpage (leaf PTE at level {level})")
+                write!(
+                    f,
+                    "page fault: misaligned superpage (leaf PTE at level {level})"
+                )
             }
             TranslateReason::AccessedDirtyClear { level } => write!(
                 f,
-                "page fault: A or D bit clear in the leaf PTE at level {level} (hardware A/D updates off)"
+                "page fault: A or D bit clear in the leaf PTE at level {level} \
+                 (hardware A/D updates off)"
             ),
             TranslateReason::BeyondLinearTable { vpn, len } => write!(
                 f,
                 "page fault: virtual page {vpn:#x} beyond the linear page table of {len:#x} entries"
             ),
             TranslateReason::OutOfBounds { va, bound } => {
-                write!(f, "bounds violation: address {va:#x} not below bound {bound:#x}")
+                write!(
+                    f,
+                    "bounds violation: address {va:#x} not below bound {bound:#x}"
+                )
             }
             TranslateReason::BaseOverflow { va, base } => {
-                write!(f, "bounds violation: base {base:#x} + address {va:#x} overflows")
+                write!(
+                    f,
+                    "bounds violation: base {base:#x} + address {va:#x} overflows"
+                )
             }
             TranslateReason::BeyondSegmentSpace { va } => write!(
                 f,
@@ -255,18 +276,22 @@ impl fmt::Display for TranslateReason {
             TranslateReason::SegmentInvalid { segment } => {
                 write!(f, "segmentation violation: segment {segment} is not valid")
             }
-            TranslateReason::SegmentOutOfBounds { segment, offset, bound, grows_down } => {
-                if grows_down {
-                    write!(
-                        f,
-                        "segmentation violation: negative offset -{offset:#x} beyond bound {bound:#x} of segment {segment}"
-                    )
+            TranslateReason::SegmentOutOfBounds {
+                segment,
+                offset,
+                bound,
+                grows_down,
+            } => {
+                let sign = if grows_down {
+                    "negative offset -"
                 } else {
-                    write!(
-                        f,
-                        "segmentation violation: offset {offset:#x} beyond bound {bound:#x} of segment {segment}"
-                    )
-                }
+                    "offset "
+                };
+                write!(
+                    f,
+                    "segmentation violation: {sign}{offset:#x} beyond bound {bound:#x} \
+                     of segment {segment}"
+                )
             }
             TranslateReason::SegmentProtection { segment, kind } => write!(
                 f,
