@@ -76,6 +76,42 @@ pub enum TlbLevel {
 }
 
 /// The translation hardware.
+///
+/// A bus owns one, with the physical memory and the [`MmuRegs`], and calls
+/// [`Translator::translate`] for every access that does not cross a page:
+///
+/// ```
+/// use atlas_isa::Xlen;
+/// use atlas_mmu::pte::{Pte, PTE_A, PTE_D, PTE_R, PTE_U, PTE_V, PTE_W};
+/// use atlas_mmu::{AccessCtx, AccessKind, FormatKind, MmuConfig, MmuRegs, PhysMem};
+/// use atlas_mmu::{Privilege, Resolved, Satp, Translator};
+///
+/// // An Sv39 table mapping VA 0x1000 to PA 0x8000: root at 0x1000, then 0x2000, 0x3000.
+/// let mut mem = PhysMem::new(1 << 20).unwrap();
+/// mem.write(0x1000, 8, Pte::new(0x2, PTE_V).0).unwrap();
+/// mem.write(0x2000, 8, Pte::new(0x3, PTE_V).0).unwrap();
+/// let leaf = PTE_V | PTE_R | PTE_W | PTE_U | PTE_A | PTE_D;
+/// mem.write(0x3000 + 8, 8, Pte::new(0x8, leaf).0).unwrap();
+///
+/// let mut regs = MmuRegs::new(Xlen::X64);
+/// regs.satp = Satp { mode: Some(FormatKind::Sv39), asid: 1, ppn: 0x1 }.encode(Xlen::X64);
+/// let mut mmu = Translator::new(MmuConfig::modern()).unwrap();
+/// let ctx = AccessCtx {
+///     va: 0x1234,
+///     kind: AccessKind::Load,
+///     size: 4,
+///     privilege: Privilege::User,
+///     asid: 1,
+///     pc: 0,
+/// };
+/// let first = mmu.translate(&mut mem, &regs, &ctx).unwrap();
+/// assert_eq!(first.pa, 0x8234);
+/// // L1 1 + L2 7 + PWC 2 + three PTE reads of 30.
+/// assert_eq!(first.cycles, 100);
+/// let again = mmu.translate(&mut mem, &regs, &ctx).unwrap();
+/// assert_eq!((again.resolved, again.cycles), (Resolved::L1, 1));
+/// assert_eq!(mmu.stats().cycles.total(), 101);
+/// ```
 #[derive(Clone, Debug)]
 pub struct Translator {
     config: MmuConfig,
