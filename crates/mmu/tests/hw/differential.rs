@@ -4,7 +4,7 @@
 //! `sfence.vma` form that the spec says covers it, and with ASID switches. Every translation
 //! through the TLBs and page-walk caches must equal the reference translator's (walk every
 //! access) result, fault or PA — for every replacement policy, four geometries and every
-//! format. Seeded and deterministic.
+//! format: 3.1 million accesses in all. Seeded and deterministic.
 
 use crate::tables::{regs_for, Rng};
 use atlas_mmu::config::Geometry;
@@ -549,26 +549,26 @@ fn check_all(format: &'static Format, accesses: u64) -> u64 {
 
 #[test]
 fn sv39_matches_reference() {
-    assert_eq!(check_all(&Format::SV39, 20_000), 400_000);
+    assert_eq!(check_all(&Format::SV39, 60_000), 1_200_000);
 }
 
 #[test]
 fn sv32_matches_reference() {
-    assert_eq!(check_all(&Format::SV32, 10_000), 200_000);
+    assert_eq!(check_all(&Format::SV32, 30_000), 600_000);
 }
 
 #[test]
 fn sv48_matches_reference() {
-    assert_eq!(check_all(&Format::SV48, 10_000), 200_000);
+    assert_eq!(check_all(&Format::SV48, 30_000), 600_000);
 }
 
 #[test]
 fn sv57_matches_reference() {
-    assert_eq!(check_all(&Format::SV57, 7_500), 150_000);
+    assert_eq!(check_all(&Format::SV57, 20_000), 400_000);
 }
 
 #[test]
 fn linear_matches_reference() {
-    assert_eq!(check_all(&Format::LINEAR64, 2_500), 50_000);
-    assert_eq!(check_all(&Format::LINEAR32, 2_500), 50_000);
+    assert_eq!(check_all(&Format::LINEAR64, 7_500), 150_000);
+    assert_eq!(check_all(&Format::LINEAR32, 7_500), 150_000);
 }
