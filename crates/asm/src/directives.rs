@@ -323,7 +323,10 @@ impl Assembler {
         if let Some(s) = self.sections.get_mut(self.cur) {
             s.align = s.align.max(bytes);
         }
-        if pad == 0 {
+        // GNU `as` (riscv_frag_align_code) assumes code is already aligned to the 4-byte
+        // instruction size: a code alignment of 4 or less pads nothing.
+        let code_fill = self.section().kind == SecKind::Text && fill.is_none();
+        if pad == 0 || (code_fill && bytes <= 4) {
             return;
         }
         let kind = match (self.section().kind, fill) {
