@@ -4,6 +4,7 @@ mod basebound_segment;
 mod cycles;
 mod differential;
 mod policies;
+mod robustness;
 mod tables;
 mod tlb;
 mod walker_cases;
