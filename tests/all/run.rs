@@ -8,6 +8,8 @@ use atlas_os::{run_image, ExitReason, GuestIo, OsConfig};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod random_programs;
+
 fn programs_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("programs")
 }
