@@ -250,7 +250,7 @@ fn write_random_programs() {
     let seed: u64 = std::env::var("ATLAS_RANDOM_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(0x0a71_a5);
+        .unwrap_or(0xa71a5);
     let dir = std::path::PathBuf::from(dir);
     std::fs::create_dir_all(&dir).expect("create the output folder");
     for xlen in [Xlen::X32, Xlen::X64] {
