@@ -104,6 +104,7 @@ fn pad_code_sections(asm: &mut Assembler) {
             line: 0,
             seq: u64::MAX,
             fixed_pos: None,
+            macro_name: None,
         };
         asm.items.push(Item {
             sec,
@@ -123,6 +124,7 @@ pub(crate) fn build(asm: &mut Assembler) -> Option<Image> {
             line: 1,
             seq: 0,
             fixed_pos: None,
+            macro_name: None,
         };
         asm.error(
             loc,

@@ -50,10 +50,12 @@ impl Default for Options {
 pub fn assemble_str(source: &str, file_name: &str, opts: &Options) -> Result<Image, Diagnostics> {
     let mut asm = parse::Assembler::new(opts);
     asm.source(file_name, source);
-    let image = if asm.errors.is_empty() {
-        layout::build(&mut asm)
-    } else {
+    // The second pass runs even after first-pass errors, so range errors and undefined
+    // symbols are reported too (unless the first pass stopped early).
+    let image = if asm.too_many_errors() {
         None
+    } else {
+        layout::build(&mut asm)
     };
     match image {
         Some(image) if asm.errors.is_empty() => Ok(image),

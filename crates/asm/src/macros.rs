@@ -160,7 +160,7 @@ impl Assembler {
             return self.error(
                 ctx.loc,
                 pos,
-                format!("macro `{name}` nested more than {MAX_MACRO_DEPTH} deep (recursive?)"),
+                format!("macro invocations nested more than {MAX_MACRO_DEPTH} deep"),
             );
         }
         let mut values: Vec<Option<String>> = mac.params.iter().map(|(_, d)| d.clone()).collect();
@@ -195,8 +195,19 @@ impl Assembler {
         }
         self.expansions = self.expansions.saturating_add(1);
         let count = self.expansions;
+        let macro_name = match ctx.loc.macro_name {
+            Some(outer) => outer,
+            None => match self.macro_names.iter().position(|n| n == name) {
+                Some(i) => i as u32,
+                None => {
+                    self.macro_names.push(name.to_string());
+                    self.macro_names.len() as u32 - 1
+                }
+            },
+        };
         let loc = Loc {
             fixed_pos: Some(ctx.loc.fixed_pos.unwrap_or(pos)),
+            macro_name: Some(macro_name),
             ..ctx.loc
         };
         self.macro_depth += 1;

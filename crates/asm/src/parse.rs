@@ -39,6 +39,9 @@ pub(crate) struct Loc {
     /// For statements expanded from a macro: the byte offset of the invocation, used for
     /// every error (the expanded text is not what the user sees).
     pub fixed_pos: Option<usize>,
+    /// For statements expanded from a macro: the (outermost) macro, an index into
+    /// `Assembler::macro_names`, named in error messages.
+    pub macro_name: Option<u32>,
 }
 
 /// The output section a source section is gathered into.
@@ -128,6 +131,8 @@ pub(crate) struct Assembler {
     pub symbol_order: Vec<String>,
     local_counts: HashMap<u32, u32>,
     pub macros: HashMap<String, Macro>,
+    /// Names of invoked macros, for [`Loc::macro_name`].
+    pub macro_names: Vec<String>,
     pub collecting: Option<MacroBuilder>,
     pub option_stack: Vec<(bool, bool)>,
     pub rvc: bool,
@@ -166,6 +171,7 @@ impl Assembler {
             symbol_order: Vec::new(),
             local_counts: HashMap::new(),
             macros: HashMap::new(),
+            macro_names: Vec::new(),
             collecting: None,
             option_stack: Vec::new(),
             rvc: false,
@@ -193,6 +199,13 @@ impl Assembler {
             None => (String::new(), String::new()),
         };
         let pos = loc.fixed_pos.unwrap_or(pos);
+        let mut message = message.into();
+        if let Some(name) = loc
+            .macro_name
+            .and_then(|i| self.macro_names.get(i as usize))
+        {
+            message = format!("{message} (in expansion of macro `{name}`)");
+        }
         let col = match source_line.get(..pos.min(source_line.len())) {
             Some(prefix) => prefix.chars().count() + 1,
             None => source_line.chars().count() + 1,
@@ -201,7 +214,7 @@ impl Assembler {
             file,
             line: loc.line,
             col: col as u32,
-            message: message.into(),
+            message,
             source_line,
             seq: loc.seq,
         });
@@ -232,6 +245,7 @@ impl Assembler {
                 line: i as u32 + 1,
                 seq: self.seq,
                 fixed_pos: None,
+                macro_name: None,
             };
             self.line(line, loc);
         }

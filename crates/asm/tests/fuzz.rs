@@ -278,7 +278,7 @@ fn pathological_inputs_end_with_errors() {
     bomb.push_str("m39\n");
     assert_eq!(
         first_error(&bomb),
-        "macro expansion produced more than 200000 lines"
+        "macro expansion produced more than 200000 lines (in expansion of macro `m39`)"
     );
     let deep = format!(".word {}1{}\n", "(".repeat(100_000), ")".repeat(100_000));
     assert_eq!(first_error(&deep), "expression too long");
