@@ -208,3 +208,49 @@ fn base_bounds_and_segment_costs_accumulate() {
         (6, 4, 10)
     );
 }
+
+#[test]
+fn sv57_walks_of_every_depth_with_the_modern_pwcs() {
+    let mut t = Tables::new(&Format::SV57, 1 << 20, 0);
+    let a = 0x1000u64;
+    let targets = [
+        a,
+        a + (1 << 21),
+        a + (1 << 30),
+        a + (1 << 39),
+        a + (1 << 48),
+    ];
+    for (i, va) in targets.iter().enumerate() {
+        t.map(*va, 0, 0x10_0000 + ((i as u64) << 12), RWX_AD);
+    }
+    let regs = t.regs(3, 0);
+    let mut tr = Translator::new(MmuConfig::modern()).expect("modern");
+    // Modern: L1 1, L2 7, PWC 2, PTE read 30. Each new target shares one more level less
+    // with the ones before, so the PWC hit moves up a level and the walk reads one more PTE.
+    let expected = [
+        (160, None, 5),
+        (70, Some(2), 2),
+        (100, Some(3), 3),
+        (130, Some(4), 4),
+        (160, None, 5),
+    ];
+    for (i, (va, (cycles, pwc, reads))) in targets.iter().zip(expected).enumerate() {
+        let got = tr.translate(&mut t.mem, &regs, &ctx(*va, Load, Privilege::User, 3));
+        let want = Resolved::Walk {
+            pte_reads: reads,
+            leaf_level: 0,
+            pwc_hit_level: pwc,
+            ad_written: false,
+        };
+        assert_eq!(
+            got.map(|t| (t.pa, t.cycles, t.resolved)),
+            Ok((0x10_0000 + ((i as u64) << 12), cycles, want)),
+            "target {i}"
+        );
+    }
+    let s = tr.stats();
+    assert_eq!(s.walks[FormatKind::Sv57.index()], [0, 0, 1, 1, 1, 2]);
+    assert_eq!(s.pwc_hits, [0, 1, 1, 1]);
+    assert_eq!(s.cycles.total(), 160 + 70 + 100 + 130 + 160);
+    assert_eq!(s.cycles.pte_reads, 19 * 30);
+}
