@@ -30,6 +30,6 @@ pub use fault::{Denied, TranslateFault, TranslateReason};
 pub use format::{Format, FormatKind, Satp};
 pub use policy::PolicyKind;
 pub use reference::ReferenceTranslator;
-pub use regs::{Mode, MmuRegs};
+pub use regs::{MmuRegs, Mode};
 pub use stats::{CycleBreakdown, FlushKind, MmuStats, TlbCounters};
 pub use translate::{Resolved, TlbLevel, Translation, Translator};
