@@ -1,9 +1,9 @@
 //! Walker conformance cases for Sv32, Sv48, Sv57 and the linear format (the Sv39 cases and
 //! the harness are in `walker_conformance.rs`).
 
-use crate::walker_conformance::{case, Case, Entry, LINEAR_LEN, SRW, UR, URW, URWX};
+use crate::walker_conformance::{case, Case, Entry, LINEAR_LEN, SRW, UR, URW, URWX, UX};
 use atlas_mmu::pte::{Pte, PTE_A, PTE_D, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X};
-use atlas_mmu::{Denied, Format, TranslateReason};
+use atlas_mmu::{AccessKind, Denied, Format, Privilege, TranslateReason};
 
 use atlas_mmu::AccessKind::{Fetch, Load, Store};
 use atlas_mmu::Privilege::{Supervisor, User};
@@ -374,4 +374,126 @@ pub(crate) fn linear_cases() -> Vec<Case> {
         )
         .root(0x200_0000),
     ]
+}
+
+/// Every permission failure of step 5, and the SUM/MXR exceptions to them, in every format.
+pub(crate) fn permission_cases() -> Vec<Case> {
+    use Entry::Leaf;
+    let s_rwx = PTE_V | PTE_R | PTE_W | PTE_X | PTE_A | PTE_D;
+    let checks: [(&str, u64, AccessKind, Privilege, bool, bool, Option<Denied>); 10] = [
+        (
+            "user access to supervisor page",
+            s_rwx,
+            Load,
+            User,
+            true,
+            true,
+            Some(Denied::SupervisorPage),
+        ),
+        (
+            "supervisor load from user page",
+            URWX,
+            Load,
+            Supervisor,
+            false,
+            false,
+            Some(Denied::UserPageWithoutSum),
+        ),
+        (
+            "supervisor store to user page with SUM",
+            URWX,
+            Store,
+            Supervisor,
+            true,
+            false,
+            None,
+        ),
+        (
+            "supervisor fetch from user page",
+            URWX,
+            Fetch,
+            Supervisor,
+            true,
+            true,
+            Some(Denied::SupervisorFetchFromUserPage),
+        ),
+        (
+            "fetch without X",
+            URW,
+            Fetch,
+            User,
+            false,
+            false,
+            Some(Denied::NotExecutable),
+        ),
+        (
+            "load without R",
+            UX,
+            Load,
+            User,
+            false,
+            false,
+            Some(Denied::NotReadable),
+        ),
+        ("load without R, MXR set", UX, Load, User, false, true, None),
+        (
+            "store without W",
+            UR | PTE_X,
+            Store,
+            User,
+            false,
+            true,
+            Some(Denied::NotWritable),
+        ),
+        (
+            "supervisor fetch from supervisor page",
+            s_rwx,
+            Fetch,
+            Supervisor,
+            false,
+            false,
+            None,
+        ),
+        (
+            "store to read-write page",
+            URW,
+            Store,
+            User,
+            false,
+            false,
+            None,
+        ),
+    ];
+    let formats = [
+        &Format::SV32,
+        &Format::SV39,
+        &Format::SV48,
+        &Format::SV57,
+        &Format::LINEAR32,
+        &Format::LINEAR64,
+    ];
+    let mut cases = Vec::new();
+    for f in formats {
+        for (what, flags, kind, privilege, sum, mxr, denied) in checks {
+            let expect = match denied {
+                Some(denied) => Err(R::Permission { level: 0, denied }),
+                None => Ok(0x7_0abc),
+            };
+            let mut c = case(
+                format!("{:?} {what}", f.kind),
+                f,
+                &[Leaf(0x3000, 0, 0x7_0000, flags)],
+                (0x3abc, kind, privilege),
+                expect,
+            );
+            if sum {
+                c = c.sum();
+            }
+            if mxr {
+                c = c.mxr();
+            }
+            cases.push(c);
+        }
+    }
+    cases
 }

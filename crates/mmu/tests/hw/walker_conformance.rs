@@ -4,7 +4,7 @@
 //! through the reference translator and through a fresh `modern` translator.
 
 use crate::tables::{ctx, Tables};
-use crate::walker_cases::{linear_cases, sv32_cases, sv48_sv57_cases};
+use crate::walker_cases::{linear_cases, permission_cases, sv32_cases, sv48_sv57_cases};
 use atlas_mmu::pte::{Pte, PTE_A, PTE_D, PTE_G, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X};
 use atlas_mmu::{
     AccessKind, Denied, Format, MmuConfig, Privilege, ReferenceTranslator, Resolved,
@@ -33,7 +33,7 @@ pub(crate) enum Entry {
 }
 
 pub(crate) struct Case {
-    name: &'static str,
+    name: String,
     format: &'static Format,
     entries: Vec<Entry>,
     va: u64,
@@ -49,14 +49,14 @@ pub(crate) struct Case {
 }
 
 pub(crate) fn case(
-    name: &'static str,
+    name: impl Into<String>,
     format: &'static Format,
     entries: &[Entry],
     access: (u64, AccessKind, Privilege),
     expect: Result<u64, TranslateReason>,
 ) -> Case {
     Case {
-        name,
+        name: name.into(),
         format,
         entries: entries.to_vec(),
         va: access.0,
@@ -435,6 +435,7 @@ fn all_cases() -> Vec<Case> {
     cases.extend(sv32_cases());
     cases.extend(sv48_sv57_cases());
     cases.extend(linear_cases());
+    cases.extend(permission_cases());
     cases
 }
 
