@@ -376,11 +376,22 @@ pub(crate) fn linear_cases() -> Vec<Case> {
     ]
 }
 
+/// What, leaf flags, access kind, privilege, SUM, MXR and the expected denial.
+type PermissionCheck = (
+    &'static str,
+    u64,
+    AccessKind,
+    Privilege,
+    bool,
+    bool,
+    Option<Denied>,
+);
+
 /// Every permission failure of step 5, and the SUM/MXR exceptions to them, in every format.
 pub(crate) fn permission_cases() -> Vec<Case> {
     use Entry::Leaf;
     let s_rwx = PTE_V | PTE_R | PTE_W | PTE_X | PTE_A | PTE_D;
-    let checks: [(&str, u64, AccessKind, Privilege, bool, bool, Option<Denied>); 10] = [
+    let checks: [PermissionCheck; 10] = [
         (
             "user access to supervisor page",
             s_rwx,
