@@ -6,7 +6,7 @@
 //! (128 + SIGTRAP), any other fault 139 (128 + SIGSEGV), a host error 2.
 
 use atlas_asm::Image;
-use atlas_isa::{disassemble, Cause, Style, Xlen};
+use atlas_isa::{disassemble, Cause, CostClass, Style, Xlen};
 use atlas_os::{ExitReason, GuestIo, OsConfig, RunReport};
 use std::io::Write;
 use std::path::PathBuf;
@@ -143,40 +143,52 @@ pub fn ending(image: &Image, report: &RunReport, config: &OsConfig) -> (u8, Opti
                 report.counters.instret, config.max_insns
             )),
         ),
-        ExitReason::Fault { trap, pc, word } => {
+        ExitReason::Fault {
+            trap,
+            pc,
+            word,
+            jumped_from,
+        } => {
             let code = match trap.cause() {
                 Cause::IllegalInstruction => EXIT_ILLEGAL,
                 Cause::Breakpoint => EXIT_BREAKPOINT,
                 _ => EXIT_FAULT,
             };
-            (code, Some(fault_message(image, report.xlen, &trap, pc, word)))
+            (code, Some(fault_message(image, report.xlen, &trap, pc, word, jumped_from)))
         }
     }
 }
 
+/// An address with its symbol (if inside the image) and source line, for fault reports.
+fn describe_address(image: &Image, addr: u64) -> String {
+    let mut s = format!("{addr:#x}");
+    // Only name a symbol for an address inside the image: a wild jump is not `_start+…`.
+    let in_image = image
+        .segments
+        .iter()
+        .any(|seg| addr >= seg.vaddr && addr - seg.vaddr < seg.mem_size);
+    if let Some((name, offset)) = image.symbolize(addr).filter(|_| in_image) {
+        s.push_str(&format!(" <{name}+{offset:#x}>"));
+    }
+    if let Some((file, line)) = image.lines.lookup(addr) {
+        s.push_str(&format!(" at {file}:{line}"));
+    }
+    s
+}
+
 /// The one-paragraph fault report: reason, PC with symbol and source line, instruction,
-/// address.
+/// address, and for a wild jump where it came from.
 pub fn fault_message(
     image: &Image,
     xlen: Xlen,
     trap: &atlas_cpu::Trap,
     pc: u64,
     word: Option<u32>,
+    jumped_from: Option<u64>,
 ) -> String {
-    let mut s = format!("atlas: guest fault: {}\n", trap.cause().description());
-    let mut location = String::new();
-    // Only name a symbol for an address inside the image: a wild jump is not `_start+…`.
-    let in_image = image
-        .segments
-        .iter()
-        .any(|seg| pc >= seg.vaddr && pc - seg.vaddr < seg.mem_size);
-    if let Some((name, offset)) = image.symbolize(pc).filter(|_| in_image) {
-        location.push_str(&format!(" <{name}+{offset:#x}>"));
-    }
-    if let Some((file, line)) = image.lines.lookup(pc) {
-        location.push_str(&format!(" at {file}:{line}"));
-    }
-    s.push_str(&format!("  pc:          {pc:#x}{location}\n"));
+    let cause = trap.cause();
+    let mut s = format!("atlas: guest fault: {}\n", cause.description());
+    s.push_str(&format!("  pc:          {}\n", describe_address(image, pc)));
     let insn = match word {
         Some(w) => match atlas_isa::decode(w, xlen) {
             Ok(inst) => format!("{w:08x}  {}", disassemble(&inst, pc, xlen, Style::Aliases)),
@@ -187,6 +199,16 @@ pub fn fault_message(
     s.push_str(&format!("  instruction: {insn}\n"));
     if let Some(addr) = trap.address() {
         s.push_str(&format!("  address:     {addr:#x}\n"));
+    }
+    let wild = matches!(
+        cause,
+        Cause::FetchAccess | Cause::FetchPageFault | Cause::IllegalInstruction
+    );
+    if let Some(from) = jumped_from.filter(|_| wild) {
+        s.push_str(&format!(
+            "  last jump:   from {}\n",
+            describe_address(image, from)
+        ));
     }
     s.push_str(&format!("  reason:      {trap}\n"));
     s
@@ -215,6 +237,17 @@ pub fn render_report(report: &RunReport, elapsed: Duration) -> String {
     s.push_str(&format!("  CPI           {cpi:.3}\n"));
     s.push_str(&format!("  host time     {secs:.3} s\n"));
     s.push_str(&format!("  host MIPS     {mips:.1}\n"));
+    let c = &report.counters;
+    let classes: Vec<String> = CostClass::ALL
+        .iter()
+        .filter(|&&class| c.of(class) != 0)
+        .map(|&class| format!("{} {}", class.name(), c.of(class)))
+        .collect();
+    s.push_str(&format!("  by class      {}\n", classes.join(", ")));
+    s.push_str(&format!(
+        "  events        {} taken branches, {} loads, {} stores, {} misaligned, {} syscalls\n",
+        c.taken_branches, c.loads, c.stores, c.misaligned, report.syscalls
+    ));
     if !report.unknown_syscalls.is_empty() {
         let list: Vec<String> = report
             .unknown_syscalls

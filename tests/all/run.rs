@@ -139,16 +139,20 @@ fn a_jump_into_nowhere_is_an_instruction_access_fault_with_code_139() {
         "jump.s",
         &format!("{START}    li a0, 0x40000000\n    jr a0\n"),
     );
-    let (code, _, stderr) = atlas_run(&["-q", "--xlen", "32", path.to_str().expect("utf-8")]);
+    let file = path.to_str().expect("utf-8");
+    let (code, _, stderr) = atlas_run(&["-q", "--xlen", "32", file]);
     assert_eq!(code, Some(139));
     assert_eq!(
         stderr,
-        "atlas: guest fault: instruction access fault\n  \
-         pc:          0x40000000\n  \
-         instruction: (no memory at pc)\n  \
-         address:     0x40000000\n  \
-         reason:      instruction access fault: 4-byte fetch at 0x40000000: physical address \
-         0x40000000 is beyond physical memory (size 0x10000000)\n"
+        format!(
+            "atlas: guest fault: instruction access fault\n  \
+             pc:          0x40000000\n  \
+             instruction: (no memory at pc)\n  \
+             address:     0x40000000\n  \
+             last jump:   from 0x10004 <_start+0x4> at {file}:5\n  \
+             reason:      instruction access fault: 4-byte fetch at 0x40000000: physical \
+             address 0x40000000 is beyond physical memory (size 0x10000000)\n"
+        )
     );
 }
 

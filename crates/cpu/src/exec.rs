@@ -18,6 +18,7 @@ pub struct Cpu<X: Word> {
     pub(crate) asid: u16,
     costs: Costs,
     pub(crate) counters: Counters,
+    last_jump_from: Option<X>,
 }
 
 /// Which CSR read-modify-write an instruction performs.
@@ -39,6 +40,7 @@ impl<X: Word> Cpu<X> {
             asid: 0,
             costs,
             counters: Counters::default(),
+            last_jump_from: None,
         }
     }
 
@@ -66,6 +68,12 @@ impl<X: Word> Cpu<X> {
     /// Sets register `r` (truncated to XLEN; writes to `zero` are dropped).
     pub fn set_reg(&mut self, r: Reg, v: u64) {
         self.set_x(r, X::from_u64(v));
+    }
+
+    /// The address of the last jump or taken branch, so a fault at a wild target can say
+    /// where control came from.
+    pub fn last_jump_from(&self) -> Option<u64> {
+        self.last_jump_from.map(Word::to_u64)
     }
 
     /// The current privilege.
@@ -208,6 +216,7 @@ impl<X: Word> Cpu<X> {
             });
         }
         self.set_x(rd, link);
+        self.last_jump_from = Some(self.pc);
         self.pc = target;
         Ok(())
     }

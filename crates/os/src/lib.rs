@@ -101,6 +101,8 @@ pub enum ExitReason {
         pc: u64,
         /// The instruction word at `pc`, if it could be read.
         word: Option<u32>,
+        /// The address of the last jump or taken branch, if any: where control came from.
+        jumped_from: Option<u64>,
     },
 }
 
@@ -223,7 +225,13 @@ fn run_width<X: Word>(
             Exit::Trap(trap) => {
                 let pc = cpu.pc();
                 let word = bus.phys().read(pc, 4).map(|w| w as u32);
-                break ExitReason::Fault { trap, pc, word };
+                let jumped_from = cpu.last_jump_from();
+                break ExitReason::Fault {
+                    trap,
+                    pc,
+                    word,
+                    jumped_from,
+                };
             }
         }
     };

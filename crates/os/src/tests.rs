@@ -322,7 +322,8 @@ fn faults_and_the_instruction_limit_end_the_run() {
         ExitReason::Fault {
             trap: Trap::IllegalInstruction { word },
             pc: TEXT + 4,
-            word: Some(word)
+            word: Some(word),
+            jumped_from: None,
         }
     );
 }
