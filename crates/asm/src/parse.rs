@@ -15,6 +15,8 @@ use std::path::PathBuf;
 
 /// Largest total size of all sections, so a `.space` cannot exhaust host memory.
 pub const MAX_SECTION_BYTES: u64 = 64 << 20;
+/// Largest total size of `.bss` sections.
+pub const MAX_BSS_BYTES: u64 = 4 << 30;
 /// Deepest `.include` nesting.
 const MAX_INCLUDE_DEPTH: u32 = 16;
 /// Stop reading after this many errors (only the first few are shown anyway).
@@ -504,18 +506,24 @@ impl Assembler {
     /// Appends an item of `len` bytes at the current location.
     pub fn emit(&mut self, ctx: Ctx<'_>, pos: usize, kind: ItemKind, len: u64) {
         self.emitted = true;
-        let total: u64 = self.sections.iter().map(|s| s.size).sum();
-        if total.saturating_add(len) > MAX_SECTION_BYTES {
-            return self.error(
-                ctx.loc,
-                pos,
-                format!(
-                    "program too large (more than {} MiB)",
-                    MAX_SECTION_BYTES >> 20
-                ),
-            );
-        }
+        // Initialised bytes are held in host memory, so they are limited; bss only has to
+        // fit the address space.
         let is_bss = self.section().kind == SecKind::Bss;
+        let (limit, what) = if is_bss {
+            (MAX_BSS_BYTES, "zero-initialised data (.bss)")
+        } else {
+            (MAX_SECTION_BYTES, "initialised code and data")
+        };
+        let total: u64 = self
+            .sections
+            .iter()
+            .filter(|s| (s.kind == SecKind::Bss) == is_bss)
+            .map(|s| s.size)
+            .sum();
+        if total.saturating_add(len) > limit {
+            let msg = format!("too much {what} (more than {} MiB)", limit >> 20);
+            return self.error(ctx.loc, pos, msg);
+        }
         let zero = match &kind {
             ItemKind::Fill { byte, .. } => *byte == 0,
             ItemKind::NopPad { len } => *len == 0,

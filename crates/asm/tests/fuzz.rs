@@ -291,7 +291,11 @@ fn pathological_inputs_end_with_errors() {
     );
     assert_eq!(
         first_error(".space 0x7fffffffffffffff\n"),
-        "program too large (more than 64 MiB)"
+        "too much initialised code and data (more than 64 MiB)"
+    );
+    assert_eq!(
+        first_error(".bss\n.space 1 << 33\n"),
+        "too much zero-initialised data (.bss) (more than 4096 MiB)"
     );
     assert_eq!(
         first_error(".text\n.macro x\n"),
