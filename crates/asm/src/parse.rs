@@ -348,7 +348,8 @@ impl Assembler {
                     self.directive(&lower, *pos, ctx);
                 } else {
                     let name = name.clone();
-                    self.instruction(&name, *pos, ctx);
+                    // GNU `as` reads mnemonics in any case (registers stay lower case).
+                    self.instruction(&name.to_ascii_lowercase(), *pos, ctx);
                 }
             }
             [t, ..] => {
