@@ -486,7 +486,7 @@ fn privilege_from_bits(bits: u64) -> Privilege {
 
 /// Register-register operations, including M and the RV64 word forms.
 #[inline(always)]
-fn alu<X: Word>(op: AluOp, a: X, b: X) -> X {
+pub(crate) fn alu<X: Word>(op: AluOp, a: X, b: X) -> X {
     use crate::ops;
     let w = |f: fn(u64, u64) -> u64| X::from_u64(f(a.to_u64(), b.to_u64()));
     match op {

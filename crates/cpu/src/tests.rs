@@ -500,3 +500,62 @@ fn every_word_decodes_or_traps_without_panicking() {
         let _ = cpu64.run(&mut bus, 4);
     }
 }
+
+mod word_ops_match_rv32 {
+    use crate::exec::alu;
+    use atlas_isa::AluOp;
+    use proptest::prelude::*;
+
+    /// Each RV64 word operation and the RV32 operation it must agree with.
+    const PAIRS: [(AluOp, AluOp); 10] = [
+        (AluOp::Addw, AluOp::Add),
+        (AluOp::Subw, AluOp::Sub),
+        (AluOp::Sllw, AluOp::Sll),
+        (AluOp::Srlw, AluOp::Srl),
+        (AluOp::Sraw, AluOp::Sra),
+        (AluOp::Mulw, AluOp::Mul),
+        (AluOp::Divw, AluOp::Div),
+        (AluOp::Divuw, AluOp::Divu),
+        (AluOp::Remw, AluOp::Rem),
+        (AluOp::Remuw, AluOp::Remu),
+    ];
+
+    fn operand() -> impl Strategy<Value = u64> {
+        prop_oneof![
+            any::<u64>(),
+            Just(0u64),
+            Just(u64::MAX),
+            Just(0x8000_0000u64),
+            Just(0xffff_ffff_8000_0000u64),
+            Just(0x7fff_ffffu64),
+            (0u64..64),
+        ]
+    }
+
+    proptest! {
+        /// `*w` at RV64 is the RV32 operation on the low halves, sign-extended, whatever
+        /// the high halves hold: the RV32 interpreter is the reference for the RV64 one.
+        #[test]
+        fn rv64_word_ops_are_rv32_ops_sign_extended(a in operand(), b in operand()) {
+            for (word_op, op32) in PAIRS {
+                let wide = alu::<u64>(word_op, a, b);
+                let narrow = alu::<u32>(op32, a as u32, b as u32);
+                prop_assert_eq!(wide, narrow as i32 as i64 as u64, "{:?}", word_op);
+            }
+        }
+
+        /// Operations on sign-extended 32-bit values agree between the widths in their low
+        /// 32 bits (except the high-half products and unsigned division, which depend on
+        /// the width by definition).
+        #[test]
+        fn low_halves_agree_between_widths(a in any::<i32>(), b in any::<i32>()) {
+            let (a64, b64) = (a as i64 as u64, b as i64 as u64);
+            for op in [AluOp::Add, AluOp::Sub, AluOp::Xor, AluOp::Or, AluOp::And, AluOp::Slt,
+                       AluOp::Sltu, AluOp::Mul, AluOp::Div, AluOp::Rem] {
+                let wide = alu::<u64>(op, a64, b64) as u32;
+                let narrow = alu::<u32>(op, a as u32, b as u32);
+                prop_assert_eq!(wide, narrow, "{:?}", op);
+            }
+        }
+    }
+}
