@@ -11,7 +11,9 @@ pub struct PhysMem {
 
 impl std::fmt::Debug for PhysMem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PhysMem").field("size", &self.bytes.len()).finish()
+        f.debug_struct("PhysMem")
+            .field("size", &self.bytes.len())
+            .finish()
     }
 }
 
@@ -32,7 +34,9 @@ impl PhysMem {
         let len = usize::try_from(size)
             .map_err(|_| format!("physical memory size {size:#x} does not fit this host"))?;
         // `vec![0; n]` allocates with calloc: the host maps zero pages lazily.
-        Ok(PhysMem { bytes: vec![0u8; len] })
+        Ok(PhysMem {
+            bytes: vec![0u8; len],
+        })
     }
 
     /// Size in bytes.
