@@ -166,7 +166,10 @@ fn symbols<H: FileHeader<Endian = Endianness>>(
             continue;
         }
         let name = match sym.name(endian, strings) {
-            Ok(n) if !n.is_empty() => String::from_utf8_lossy(n).into_owned(),
+            // `$x…`/`$d…` are RISC-V mapping symbols (code/data markers), not names.
+            Ok(n) if !n.is_empty() && !n.starts_with(b"$") => {
+                String::from_utf8_lossy(n).into_owned()
+            }
             _ => continue,
         };
         let bind = sym.st_bind();
