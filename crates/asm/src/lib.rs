@@ -1,5 +1,22 @@
 //! The Atlas assembler: GNU `as`-compatible RISC-V assembly to program images and ELF
 //! executables, and the ELF reader for `atlas run`.
+//!
+//! The output is byte-identical to `riscv64-unknown-elf-as -mno-relax` linked with
+//! `riscv64-unknown-elf-ld --no-relax` at the same section addresses (`.ci/asm-vs-gnu`
+//! checks every program and the corpus in `tests/corpus`). Pipeline: `lexer` → `parse`
+//! (first pass: statements, labels, `directives`, `macros`, `pseudo` instruction
+//! selection) → `layout` (addresses; second pass through `encode`) → [`Image`] →
+//! [`write_elf`].
+//!
+//! Width: [`Options::xlen`], or `.attribute arch, "rv32…"` / `"rv64…"` before the first
+//! instruction. Layout: `.text` at [`Options::text_addr`] (GNU ld's 0x10000 by default),
+//! `.rodata` and `.data` each from the next page boundary, `.bss` right after `.data`.
+//!
+//! Deliberate differences from GNU `as`: a conditional branch whose target is out of range
+//! is an error (GNU silently rewrites it as an inverted branch over a `jal`, as it also
+//! does for branches to absolute addresses or other sections, where Atlas emits the plain
+//! branch); `.option rvc` is accepted but nothing is compressed (Atlas models no C
+//! extension); `fence 0, 0` is accepted (objdump prints empty sets as `0`).
 
 mod diag;
 mod directives;
