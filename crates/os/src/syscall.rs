@@ -142,6 +142,10 @@ impl LinuxBasics {
         if fd != 1 && fd != 2 {
             return neg_errno(errno::EBADF);
         }
+        if fd == 2 {
+            // The caller may buffer stdout: keep the two streams in the guest's order.
+            let _ = env.io.stdout.flush();
+        }
         let mut failed = false;
         let done = env.for_each_piece(va, len, AccessKind::Load, |env, pa, n| {
             let Some(bytes) = env.bus.phys().slice(pa, n) else {
