@@ -130,6 +130,17 @@ impl Assembler {
             },
             ".macro" => self.start_macro(ctx, pos, rest),
             ".endm" | ".endmacro" => self.error(ctx.loc, pos, "`.endm` without `.macro`"),
+            ".rept" => match args.as_slice() {
+                [n] => {
+                    if let Some(count) = self.const_arg(n, ctx, "repeat count") {
+                        // GNU treats a negative count as zero.
+                        self.start_rept(ctx, pos, count.max(0) as u64);
+                    }
+                }
+                _ => self.error(ctx.loc, pos, "`.rept` expects a count"),
+            },
+            ".endr" => self.error(ctx.loc, pos, "`.endr` without `.rept`"),
+            ".fill" => self.fill(&args, ctx, pos),
             ".option" => self.option(rest, ctx, pos),
             ".attribute" => self.attribute(&args, ctx, pos),
             ".type" => match args.as_slice() {
@@ -249,6 +260,43 @@ impl Assembler {
             },
             count as u64,
         );
+    }
+
+    /// `.fill repeat[, size[, value]]`: `repeat` copies of `value` in `size` bytes (at
+    /// most 8; as in GNU `as`, bytes above the fourth are zero).
+    fn fill(&mut self, args: &[&[Token]], ctx: Ctx<'_>, pos: usize) {
+        let (Some(first), true) = (args.first(), args.len() <= 3) else {
+            return self.error(ctx.loc, pos, "`.fill` expects `repeat[, size[, value]]`");
+        };
+        let repeat = self.const_arg(first, ctx, "repeat count");
+        let size = match args.get(1) {
+            Some(s) => self.const_arg(s, ctx, "size"),
+            None => Some(1),
+        };
+        let value = match args.get(2) {
+            Some(v) => self.const_arg(v, ctx, "fill value"),
+            None => Some(0),
+        };
+        let (Some(repeat), Some(size), Some(value)) = (repeat, size, value) else {
+            return;
+        };
+        let size = size.clamp(0, 8) as u64;
+        let len = (repeat.max(0) as u64).saturating_mul(size);
+        if len > crate::parse::MAX_SECTION_BYTES {
+            return self.error(ctx.loc, pos, "`.fill` too large");
+        }
+        let unit: Vec<u8> = (value as u32 as u64)
+            .to_le_bytes()
+            .into_iter()
+            .take(size as usize)
+            .collect();
+        let bytes = unit.repeat(repeat.max(0) as usize);
+        let kind = if bytes.iter().all(|&b| b == 0) {
+            ItemKind::Fill { len, byte: 0 }
+        } else {
+            ItemKind::Bytes(bytes)
+        };
+        self.emit(ctx, pos, kind, len);
     }
 
     fn align_directive(&mut self, name: &str, args: &[&[Token]], ctx: Ctx<'_>, pos: usize) {

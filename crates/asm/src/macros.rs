@@ -27,8 +27,10 @@ pub(crate) struct MacroBuilder {
     pub name: String,
     pub params: Vec<(String, Option<String>)>,
     pub body: Vec<String>,
-    /// Nesting of `.macro` inside the body.
+    /// Nesting of `.macro` (or, for `.rept`, `.rept`) inside the body.
     pub depth: u32,
+    /// `Some(n)` for a `.rept n` block, expanded `n` times at its `.endr`.
+    pub repeat: Option<u64>,
     pub loc: Loc,
     pub pos: usize,
 }
@@ -120,6 +122,7 @@ impl Assembler {
             params,
             body: Vec::new(),
             depth: 0,
+            repeat: None,
             loc: ctx.loc,
             pos,
         });
@@ -131,24 +134,66 @@ impl Assembler {
             return;
         };
         let word = first_word(line);
-        if word == ".macro" {
+        let (open, close): (&[&str], &[&str]) = match b.repeat {
+            Some(_) => (&[".rept"], &[".endr"]),
+            None => (&[".macro"], &[".endm", ".endmacro"]),
+        };
+        if open.contains(&word.as_str()) {
             b.depth += 1;
-        } else if word == ".endm" || word == ".endmacro" {
+        } else if close.contains(&word.as_str()) {
             if b.depth == 0 {
                 if let Some(b) = self.collecting.take() {
-                    self.macros.insert(
-                        b.name,
-                        Macro {
-                            params: b.params,
-                            body: b.body,
-                        },
-                    );
+                    match b.repeat {
+                        Some(count) => self.repeat(&b, count),
+                        None => {
+                            let mac = Macro {
+                                params: b.params,
+                                body: b.body,
+                            };
+                            self.macros.insert(b.name, mac);
+                        }
+                    }
                 }
                 return;
             }
             b.depth -= 1;
         }
         b.body.push(line.to_string());
+    }
+
+    /// `.rept count`: starts collecting the block.
+    pub(crate) fn start_rept(&mut self, ctx: Ctx<'_>, pos: usize, count: u64) {
+        self.collecting = Some(MacroBuilder {
+            name: ".rept".to_string(),
+            params: Vec::new(),
+            body: Vec::new(),
+            depth: 0,
+            repeat: Some(count),
+            loc: ctx.loc,
+            pos,
+        });
+    }
+
+    /// Assembles a collected `.rept` block `count` times; errors point at the `.rept`.
+    fn repeat(&mut self, b: &MacroBuilder, count: u64) {
+        let loc = Loc {
+            fixed_pos: Some(b.loc.fixed_pos.unwrap_or(b.pos)),
+            ..b.loc
+        };
+        let lines = count.saturating_mul(b.body.len() as u64);
+        if lines > MAX_EXPANDED_LINES.saturating_sub(self.expanded_lines) {
+            let msg = format!("`.rept` would produce more than {MAX_EXPANDED_LINES} lines");
+            return self.error(loc, b.pos, msg);
+        }
+        self.expanded_lines += lines;
+        for _ in 0..count {
+            for line in &b.body {
+                if self.too_many_errors() {
+                    return;
+                }
+                self.line(line, loc);
+            }
+        }
     }
 
     /// Expands an invocation of macro `name` with argument tokens `args`.

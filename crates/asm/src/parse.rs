@@ -253,7 +253,11 @@ impl Assembler {
         }
         if let Some(b) = self.collecting.take() {
             let loc = b.loc;
-            self.error(loc, b.pos, format!("`.macro {}` has no `.endm`", b.name));
+            let msg = match b.repeat {
+                Some(_) => "`.rept` has no `.endr`".to_string(),
+                None => format!("`.macro {}` has no `.endm`", b.name),
+            };
+            self.error(loc, b.pos, msg);
         }
     }
 

@@ -56,7 +56,7 @@ const NUMBERS: [&str; 20] = [
     "'\\n'",
 ];
 
-const VOCAB: [&str; 64] = [
+const VOCAB: [&str; 67] = [
     "add",
     "addi",
     "lw",
@@ -90,6 +90,9 @@ const VOCAB: [&str; 64] = [
     ".space",
     ".align",
     ".balign",
+    ".rept",
+    ".endr",
+    ".fill",
     ".equ",
     ".set",
     ".macro",

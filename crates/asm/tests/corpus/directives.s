@@ -95,3 +95,22 @@ buffer: .space  64
         .zero   3
         .section .bss.more
         .skip   5
+
+        .section .rodata.rept
+        .rept   3
+        .byte   7
+        .rept   2
+        .half   0x1234
+        .endr
+        .endr
+        .rept   0
+        .word   1
+        .endr
+        .fill   3, 2, 0x1234
+        .fill   2, 8, -1
+        .fill   4
+        .fill   2, 3, 0xabcdef
+        .text
+        .rept   2
+        addi    a0, a0, 1
+        .endr

@@ -1,2 +1,1 @@
-	.text
-	.rept 3
+	.irp r, a0, a1

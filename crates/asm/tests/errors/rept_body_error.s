@@ -1,0 +1,3 @@
+	.rept 2
+	addi a0, a0, 5000
+	.endr
