@@ -348,3 +348,50 @@ fn an_image_outside_physical_memory_is_a_host_error() {
         )
     );
 }
+
+mod syscall_fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn value() -> impl Strategy<Value = u64> {
+        prop_oneof![
+            any::<u64>(),
+            0u64..0x2_0000,
+            Just(u64::MAX),
+            Just(0xf_fff0u64),
+            Just(1u64 << 32),
+        ]
+    }
+
+    fn number() -> impl Strategy<Value = u64> {
+        prop_oneof![
+            Just(syscall::READ),
+            Just(syscall::WRITE),
+            Just(syscall::BRK),
+            Just(syscall::EXIT),
+            any::<u64>(),
+        ]
+    }
+
+    proptest! {
+        /// Any syscall with any arguments returns a value or an exit, never panics, and
+        /// keeps the break inside its bounds.
+        #[test]
+        fn syscalls_with_garbage_arguments_are_answered(
+            calls in proptest::collection::vec((number(), value(), value(), value()), 1..20)
+        ) {
+            let mut bus = SystemBus::new(PhysMem::new(1 << 20).expect("1 MiB"));
+            let mut linux = LinuxBasics::new(0x2_0000, 0xf_0000);
+            let (mut stdout, mut stderr, mut stdin) = (Vec::new(), Vec::new(), &b"input"[..]);
+            let mut io = GuestIo { stdin: &mut stdin, stdout: &mut stdout, stderr: &mut stderr };
+            for (nr, a0, a1, a2) in calls {
+                let call = SyscallArgs { nr, args: [a0, a1, a2, 0, 0, 0] };
+                let mut env = SyscallEnv { bus: &mut bus, io: &mut io, xlen: Xlen::X64 };
+                let known = [syscall::READ, syscall::WRITE, syscall::BRK, syscall::EXIT];
+                let outcome = linux.handle(&call, &mut env);
+                prop_assert_eq!(outcome.is_some(), known.contains(&nr));
+                prop_assert!((0x2_0000..=0xf_0000).contains(&linux.brk));
+            }
+        }
+    }
+}
