@@ -395,3 +395,26 @@ mod syscall_fuzz {
         }
     }
 }
+
+mod program_fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Random valid instructions (undecodable words become `ecall`, so syscalls see
+        /// random registers) run to an exit, a fault or the limit: never a panic.
+        #[test]
+        fn random_programs_end_cleanly(words in proptest::collection::vec(any::<u32>(), 1..64)) {
+            for xlen in [Xlen::X32, Xlen::X64] {
+                let code: Vec<Inst> = words
+                    .iter()
+                    .map(|&w| atlas_isa::decode(w, xlen).unwrap_or(ECALL))
+                    .collect();
+                let config = OsConfig { max_insns: 2_000, ..small() };
+                let out = run(&image(xlen, &code, b""), &config, b"stdin");
+                let insns = out.report.counters.instret;
+                prop_assert!(insns <= 2_000);
+            }
+        }
+    }
+}
