@@ -140,6 +140,28 @@ impl Assembler {
                 _ => self.error(ctx.loc, pos, "`.rept` expects a count"),
             },
             ".endr" => self.error(ctx.loc, pos, "`.endr` without `.rept`"),
+            ".if" | ".ifeq" | ".ifne" => match args.as_slice() {
+                [e] => {
+                    let v = self.const_arg(e, ctx, "condition").unwrap_or(0);
+                    self.begin_if((v != 0) == (name != ".ifeq"), ctx.loc, pos);
+                }
+                _ => self.error(ctx.loc, pos, format!("`{name}` expects one expression")),
+            },
+            ".ifdef" | ".ifndef" => match args.as_slice() {
+                [[Token {
+                    tok: Tok::Ident(sym),
+                    ..
+                }]] => {
+                    let defined = self
+                        .symbols
+                        .get(sym.as_str())
+                        .is_some_and(|s| s.def.is_some());
+                    self.begin_if(defined == (name == ".ifdef"), ctx.loc, pos);
+                }
+                _ => self.error(ctx.loc, pos, format!("`{name}` expects a symbol name")),
+            },
+            ".else" => self.else_branch(ctx.loc, pos),
+            ".endif" => self.end_if(ctx.loc, pos),
             ".fill" => self.fill(&args, ctx, pos),
             ".option" => self.option(rest, ctx, pos),
             ".attribute" => self.attribute(&args, ctx, pos),

@@ -2,7 +2,9 @@
 //! section-relative values.
 //!
 //! GNU `as` ranks binary operators differently from C: `* / % << >>` bind tightest, then
-//! `| & ^`, then `+ -`. So `1 + 2 & 3` is `1 + (2 & 3)`. Arithmetic wraps at 64 bits.
+//! `| & ^`, then `+ -`, then the comparisons, then `&&`, then `||`. So `1 + 2 & 3` is
+//! `1 + (2 & 3)`.
+//! Arithmetic wraps at 64 bits.
 
 use crate::lexer::{Tok, Token};
 
@@ -136,7 +138,16 @@ fn binary(op: &str, a: Value, b: Value) -> Result<Value, EvalError> {
                 }
                 "&" => x & y,
                 "|" => x | y,
-                _ => x ^ y,
+                "^" => x ^ y,
+                // Comparisons give -1 for true, as in GNU `as`; `&&`/`||` give 1.
+                "==" => -i64::from(x == y),
+                "!=" | "<>" => -i64::from(x != y),
+                "<" => -i64::from(x < y),
+                ">" => -i64::from(x > y),
+                "<=" => -i64::from(x <= y),
+                ">=" => -i64::from(x >= y),
+                "&&" => i64::from(x != 0 && y != 0),
+                _ => i64::from(x != 0 || y != 0),
             };
             Ok(Abs(v))
         }
@@ -158,9 +169,12 @@ pub struct Parser<'t, 'f> {
 
 fn precedence(op: &str) -> Option<u8> {
     match op {
-        "*" | "/" | "%" | "<<" | ">>" => Some(3),
-        "|" | "&" | "^" => Some(2),
-        "+" | "-" => Some(1),
+        "*" | "/" | "%" | "<<" | ">>" => Some(6),
+        "|" | "&" | "^" => Some(5),
+        "+" | "-" => Some(4),
+        "==" | "!=" | "<>" | "<" | ">" | "<=" | ">=" => Some(3),
+        "&&" => Some(2),
+        "||" => Some(1),
         _ => None,
     }
 }
@@ -303,6 +317,12 @@ mod tests {
         assert_eq!(eval("-7 % 2"), Ok(Value::Abs(-1)));
         assert_eq!(eval("0x80 >> 4 ^ 1"), Ok(Value::Abs(9)));
         assert_eq!(eval("'a' + 1"), Ok(Value::Abs(98)));
+        assert_eq!(eval("1 + 1 == 2"), Ok(Value::Abs(-1)));
+        assert_eq!(eval("3 < 2 || 2 >= 2"), Ok(Value::Abs(1)));
+        assert_eq!(eval("1 <> 1 && 1"), Ok(Value::Abs(0)));
+        // Comparisons bind looser than `+ -` (GNU's op_rank), checked with GNU as.
+        assert_eq!(eval("1 <= 2 - 5"), Ok(Value::Abs(0)));
+        assert_eq!(eval("0 || 1 && 0"), Ok(Value::Abs(0)));
     }
 
     #[test]

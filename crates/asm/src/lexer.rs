@@ -26,7 +26,8 @@ pub enum Tok {
     Str(Vec<u8>),
     /// A numeric local label reference: `1b` (backward) or `1f` (forward).
     LocalRef(u32, bool),
-    /// Punctuation or an operator: `( ) , : ; = + - * / % << >> & | ^ ~ ! @ \`.
+    /// Punctuation or an operator: `( ) , : ; = + - * / % << >> & | ^ ~ ! @ \` and the
+    /// comparisons and logical operators (`== != <> < > <= >= && ||`).
     Punct(&'static str),
 }
 
@@ -150,6 +151,15 @@ pub fn tokenize(line: &str) -> Result<Vec<Token>, LexError> {
             let p: &'static str = match (c, two) {
                 (_, Some(b"<<")) => "<<",
                 (_, Some(b">>")) => ">>",
+                (_, Some(b"==")) => "==",
+                (_, Some(b"!=")) => "!=",
+                (_, Some(b"<>")) => "<>",
+                (_, Some(b"<=")) => "<=",
+                (_, Some(b">=")) => ">=",
+                (_, Some(b"&&")) => "&&",
+                (_, Some(b"||")) => "||",
+                (b'<', _) => "<",
+                (b'>', _) => ">",
                 (b'(', _) => "(",
                 (b')', _) => ")",
                 (b',', _) => ",",

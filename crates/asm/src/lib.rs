@@ -18,6 +18,7 @@
 //! branch); `.option rvc` is accepted but nothing is compressed (Atlas models no C
 //! extension); `fence 0, 0` is accepted (objdump prints empty sets as `0`).
 
+mod cond;
 mod diag;
 mod directives;
 mod elf_read;

@@ -66,7 +66,8 @@ pub(crate) fn split_commas(toks: &[Token]) -> Vec<&[Token]> {
     out
 }
 
-fn first_word(line: &str) -> String {
+/// The first word of a line, lower case (for block directives found before tokenizing).
+pub(crate) fn first_word(line: &str) -> String {
     line.trim_start()
         .split(|c: char| c.is_whitespace() || c == ',')
         .next()

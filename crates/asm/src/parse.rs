@@ -136,6 +136,8 @@ pub(crate) struct Assembler {
     /// Names of invoked macros, for [`Loc::macro_name`].
     pub macro_names: Vec<String>,
     pub collecting: Option<MacroBuilder>,
+    /// Open `.if` blocks, innermost last.
+    pub conds: Vec<crate::cond::Cond>,
     pub option_stack: Vec<(bool, bool)>,
     pub rvc: bool,
     pub relax: bool,
@@ -175,6 +177,7 @@ impl Assembler {
             macros: HashMap::new(),
             macro_names: Vec::new(),
             collecting: None,
+            conds: Vec::new(),
             option_stack: Vec::new(),
             rvc: false,
             relax: true,
@@ -259,12 +262,18 @@ impl Assembler {
             };
             self.error(loc, b.pos, msg);
         }
+        if self.include_depth == 0 {
+            self.unclosed_conditionals();
+        }
     }
 
     /// Processes one comment-free line (from a file or a macro expansion).
     pub fn line(&mut self, line: &str, loc: Loc) {
         if self.collecting.is_some() {
             self.collect_macro_line(line);
+            return;
+        }
+        if self.skip_line(line, loc) {
             return;
         }
         let toks = match tokenize(line) {

@@ -56,7 +56,7 @@ const NUMBERS: [&str; 20] = [
     "'\\n'",
 ];
 
-const VOCAB: [&str; 67] = [
+const VOCAB: [&str; 70] = [
     "add",
     "addi",
     "lw",

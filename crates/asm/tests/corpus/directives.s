@@ -114,3 +114,36 @@ buffer: .space  64
         .rept   2
         addi    a0, a0, 1
         .endr
+
+        .data
+        .if     COUNT == 4
+        .byte   0x11
+        .else
+        .byte   0x22
+        .endif
+        .if     COUNT - 4
+        .byte   0x33
+        .if     1
+        .byte   0x44
+        .endif
+        .else
+        .byte   0x55
+        .endif
+        .ifdef  COUNT
+        .byte   0x66
+        .endif
+        .ifndef NO_SUCH_SYMBOL
+        .byte   0x77
+        .endif
+        .ifdef  NO_SUCH_SYMBOL
+        .byte   0x88
+        .endif
+        .ifeq   COUNT - 4
+        .byte   0x99
+        .endif
+        .ifne   0
+        .byte   0xaa
+        .else
+        .byte   0xbb
+        .endif
+        .byte   1 <= 2 - 5, 1 + 1 == 2, 3 < 2 || 2 >= 2, 0 || 1 && 0, 5 <> 4, 2 > 1, 1 != 1

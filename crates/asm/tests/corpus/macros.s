@@ -44,3 +44,17 @@ _start:
         exit_with a0
         .data
         .word   DEFS_VALUE; .word 2 ; .byte 3
+        .macro  sized_store reg, size=4
+        .if     \size == 8
+        sd      \reg, 0(sp)
+        .else
+        .if     \size == 2
+        sh      \reg, 0(sp)
+        .else
+        sw      \reg, 0(sp)
+        .endif
+        .endif
+        .endm
+        .text
+        sized_store a0
+        sized_store a1, 2
