@@ -84,7 +84,18 @@ impl Assembler {
             args: split_commas(ctx.toks.get(1..).unwrap_or_default()),
             end: ctx.end,
         };
-        match self.select(mnemonic, pos, &ops) {
+        let selected = self.select(mnemonic, pos, &ops).and_then(|items| {
+            // Pseudo-instructions built on RV64-only instructions (`negw`, `sext.w`).
+            let rv64_only = items.iter().any(|i| match i {
+                InstItem::Pending { opcode, .. } => !exists_in(*opcode, self.xlen),
+                InstItem::Fixed(_) => false,
+            });
+            if rv64_only {
+                return Err((pos, format!("`{mnemonic}` is only available on RV64")));
+            }
+            Ok(items)
+        });
+        match selected {
             Ok(items) => {
                 for item in items {
                     self.emit(ctx, pos, ItemKind::Inst(item), 4);

@@ -1,0 +1,2 @@
+# xlen 32
+	sext.w a0, a1
