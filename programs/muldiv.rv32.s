@@ -1,6 +1,7 @@
 # muldiv.rv32: the M extension at XLEN = 32: high products (mulh, mulhsu, mulhu) and
 # unsigned division and remainder, on edge values. RV32 only.
 # expect-exit: 0
+    .attribute arch, "rv32im"   # selects the width without --xlen
     .text
     .globl _start
 _start:

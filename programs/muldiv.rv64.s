@@ -2,6 +2,7 @@
 # unsigned division, and the RV64 word operations (mulw, divw, divuw, remw, remuw, addw,
 # subw, sllw, srlw, sraw) whose 32-bit results are sign-extended. RV64 only.
 # expect-exit: 0
+    .attribute arch, "rv64im"   # selects the width without --xlen
     .text
     .globl _start
 _start:

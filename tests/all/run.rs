@@ -33,8 +33,9 @@ fn expected_exit(source: &str) -> Option<i32> {
         .and_then(|v| v.trim().parse().ok())
 }
 
-/// Runs `path` at `xlen` through the library API; returns stdout and the exit reason.
-fn run_program(path: &Path, xlen: Xlen, args: &[&str]) -> (Vec<u8>, ExitReason) {
+/// Runs `path` at `xlen` through the library API with `stdin` as its standard input;
+/// returns stdout and the exit reason.
+fn run_program(path: &Path, xlen: Xlen, stdin: &[u8]) -> (Vec<u8>, ExitReason) {
     let options = Options {
         xlen,
         ..Options::default()
@@ -45,10 +46,8 @@ fn run_program(path: &Path, xlen: Xlen, args: &[&str]) -> (Vec<u8>, ExitReason) 
         max_insns: 200_000_000,
         ..OsConfig::default()
     };
-    config.args = std::iter::once(path.display().to_string())
-        .chain(args.iter().map(|a| a.to_string()))
-        .collect();
-    let (mut stdout, mut stderr, mut stdin) = (Vec::new(), Vec::new(), &b""[..]);
+    config.args = vec![path.display().to_string()];
+    let (mut stdout, mut stderr, mut stdin) = (Vec::new(), Vec::new(), stdin);
     let mut io = GuestIo {
         stdin: &mut stdin,
         stdout: &mut stdout,
@@ -78,9 +77,10 @@ fn every_program_prints_its_expected_output_at_each_width() {
         let status = expected_exit(&source).unwrap_or_else(|| panic!("{stem}: no expect-exit"));
         let expected = std::fs::read(path.with_extension("expected"))
             .unwrap_or_else(|e| panic!("{stem}.expected: {e}"));
+        let stdin = std::fs::read(path.with_extension("stdin")).unwrap_or_default();
         for xlen in widths(stem) {
             runs += 1;
-            let (stdout, exit) = run_program(path, xlen, &[]);
+            let (stdout, exit) = run_program(path, xlen, &stdin);
             if stdout != expected || exit != ExitReason::Exited(status) {
                 failures.push(format!(
                     "{stem} at RV{}: exit {exit:?} (expected {status}), stdout:\n{}",
@@ -237,4 +237,49 @@ fn a_missing_file_is_a_host_error() {
         stderr.lines().next(),
         Some("/nonexistent/prog.s: cannot read file: No such file or directory (os error 2)")
     );
+}
+
+/// Assembles `source` at `xlen` and runs it through the library API.
+fn run_source(source: &str, xlen: Xlen) -> ExitReason {
+    let options = Options {
+        xlen,
+        ..Options::default()
+    };
+    let image =
+        atlas_asm::assemble_str(source, "inline.s", &options).unwrap_or_else(|e| panic!("{e}"));
+    let (mut stdout, mut stderr, mut stdin) = (Vec::new(), Vec::new(), &b""[..]);
+    let mut io = GuestIo {
+        stdin: &mut stdin,
+        stdout: &mut stdout,
+        stderr: &mut stderr,
+    };
+    let config = OsConfig {
+        phys_mem: 16 << 20,
+        ..OsConfig::default()
+    };
+    run_image(&image, &config, &mut io)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .exit
+}
+
+#[test]
+fn rdcycle_rdtime_and_rdinstret_read_the_modelled_counts() {
+    // Between the two reads: the first read itself, li, 100 x (addi + bnez), 99 of the
+    // branches taken. Instructions: 1 + 1 + 200 = 202. Cycles with the default costs:
+    // csr 1 + alu 1 + 100 x alu 1 + 100 x branch 1 + 99 x taken penalty 2 = 400.
+    let measure = |first: &str, second: &str, adjust: i32| {
+        format!(
+            "{START}    {first} s0\n    li t0, 100\n1:  addi t0, t0, -1\n    bnez t0, 1b\n\
+             \x20   {second} s1\n    sub a0, s1, s0\n    addi a0, a0, {adjust}\n\
+             \x20   li a7, 93\n    ecall\n"
+        )
+    };
+    for xlen in [Xlen::X32, Xlen::X64] {
+        let instret = run_source(&measure("rdinstret", "rdinstret", 0), xlen);
+        assert_eq!(instret, ExitReason::Exited(202), "RV{}", xlen.bits());
+        let cycles = run_source(&measure("rdcycle", "rdcycle", -300), xlen);
+        assert_eq!(cycles, ExitReason::Exited(100), "RV{}", xlen.bits());
+        let time = run_source(&measure("rdtime", "rdcycle", -300), xlen);
+        assert_eq!(time, ExitReason::Exited(100), "RV{}", xlen.bits());
+    }
 }
