@@ -439,14 +439,14 @@ impl Assembler {
 
     fn attribute(&mut self, args: &[&[Token]], ctx: Ctx<'_>, pos: usize) {
         match args {
-            [[Token {
-                tok: Tok::Ident(tag),
-                ..
-            }], [Token {
+            // Tag_RISCV_arch is attribute number 5.
+            [[Token { tok: tag, .. }], [Token {
                 tok: Tok::Str(value),
                 pos: p,
                 ..
-            }]] if tag == "arch" || tag == "Tag_RISCV_arch" => {
+            }]] if matches!(tag, Tok::Num(5))
+                || matches!(tag, Tok::Ident(t) if t == "arch" || t == "Tag_RISCV_arch") =>
+            {
                 let arch = String::from_utf8_lossy(value).to_ascii_lowercase();
                 let xlen = if arch.starts_with("rv32") {
                     Xlen::X32
