@@ -4,15 +4,17 @@
 //! Guest events come back from the CPU as values; this crate decides what they mean
 //! (a syscall, the end of the process, a fatal fault) and reports the run.
 
+mod process;
 pub mod stack;
 pub mod syscall;
 
+pub use process::Process;
 pub use syscall::{GuestIo, LinuxBasics, Outcome, SyscallArgs, SyscallEnv, Syscalls};
 
 use atlas_asm::Image;
-use atlas_cpu::{Costs, Counters, Cpu, Exit, Trap, Word};
-use atlas_isa::{errno, Reg, Xlen};
-use atlas_mmu::{Bus, PhysMem, Privilege, SystemBus, DEFAULT_PHYS_SIZE};
+use atlas_cpu::{Costs, Counters, Trap};
+use atlas_isa::Xlen;
+use atlas_mmu::DEFAULT_PHYS_SIZE;
 use std::collections::BTreeMap;
 
 /// Default instruction limit: ten billion, minutes of guest time, so a runaway guest
@@ -134,118 +136,9 @@ pub fn run_image(
     io: &mut GuestIo<'_>,
 ) -> Result<RunReport, OsError> {
     match image.xlen {
-        Xlen::X32 => run_width::<u32>(image, config, io),
-        Xlen::X64 => run_width::<u64>(image, config, io),
+        Xlen::X32 => Ok(Process::<u32>::load(image, config)?.run_to_end(io, config.max_insns)),
+        Xlen::X64 => Ok(Process::<u64>::load(image, config)?.run_to_end(io, config.max_insns)),
     }
-}
-
-/// Copies the segments into physical memory (bare mode: PA = VA).
-fn load(mem: &mut PhysMem, image: &Image) -> Result<(), OsError> {
-    let phys = mem.size();
-    for seg in &image.segments {
-        let outside = || OsError::SegmentOutsideMemory {
-            name: seg.name.clone(),
-            vaddr: seg.vaddr,
-            size: seg.mem_size,
-            phys,
-        };
-        let size = seg.mem_size.max(seg.data.len() as u64);
-        let dst = mem.slice_mut(seg.vaddr, size).ok_or_else(outside)?;
-        let (init, bss) = dst.split_at_mut(seg.data.len());
-        init.copy_from_slice(&seg.data);
-        bss.fill(0);
-    }
-    Ok(())
-}
-
-fn run_width<X: Word>(
-    image: &Image,
-    config: &OsConfig,
-    io: &mut GuestIo<'_>,
-) -> Result<RunReport, OsError> {
-    let mut phys = PhysMem::new(config.phys_mem).map_err(OsError::Memory)?;
-    load(&mut phys, image)?;
-    // The stack sits at the top of physical memory (or of the 32-bit address space).
-    let top_limit = match X::XLEN {
-        Xlen::X32 => 1u64 << 32,
-        Xlen::X64 => u64::MAX,
-    };
-    let stack_top = phys.size().min(top_limit) & !15;
-    let stack_bottom = stack_top.saturating_sub(config.stack_size);
-    let image_end = image.end();
-    if image_end > stack_bottom {
-        return Err(OsError::ImageOverlapsStack {
-            end: image_end,
-            stack: stack_bottom,
-        });
-    }
-    let sp = stack::build(&mut phys, X::XLEN, stack_top, &config.args, &config.env)?;
-    let brk_start = image_end
-        .next_multiple_of(stack::PAGE_SIZE)
-        .min(stack_bottom);
-
-    let mut bus = SystemBus::new(phys);
-    let mut cpu = Cpu::<X>::new(image.entry, Privilege::User, config.costs);
-    cpu.set_reg(Reg::Sp, sp);
-    let mut linux = LinuxBasics::new(brk_start, stack_bottom);
-    let mut syscalls = 0u64;
-    let mut unknown = BTreeMap::new();
-
-    let exit = loop {
-        let remaining = config.max_insns.saturating_sub(cpu.counters().instret);
-        if remaining == 0 {
-            break ExitReason::InstructionLimit;
-        }
-        match cpu.run(&mut bus, remaining) {
-            Exit::InstructionLimit => break ExitReason::InstructionLimit,
-            Exit::Trap(Trap::Ecall { .. }) => {
-                syscalls += 1;
-                let call = SyscallArgs {
-                    nr: cpu.reg(Reg::A7),
-                    args: [Reg::A0, Reg::A1, Reg::A2, Reg::A3, Reg::A4, Reg::A5]
-                        .map(|r| cpu.reg(r)),
-                };
-                let mut env = SyscallEnv {
-                    bus: &mut bus,
-                    io,
-                    xlen: X::XLEN,
-                };
-                let outcome = linux.handle(&call, &mut env).unwrap_or_else(|| {
-                    *unknown.entry(call.nr).or_insert(0u64) += 1;
-                    Outcome::Return(syscall::neg_errno(errno::ENOSYS))
-                });
-                match outcome {
-                    Outcome::Return(v) => {
-                        cpu.set_reg(Reg::A0, v);
-                        cpu.set_pc(cpu.pc().wrapping_add(4));
-                    }
-                    Outcome::Exit(code) => break ExitReason::Exited(code),
-                }
-            }
-            Exit::Trap(trap) => {
-                let pc = cpu.pc();
-                let word = bus.phys().read(pc, 4).map(|w| w as u32);
-                let jumped_from = cpu.last_jump_from();
-                break ExitReason::Fault {
-                    trap,
-                    pc,
-                    word,
-                    jumped_from,
-                };
-            }
-        }
-    };
-    let _ = (io.stdout.flush(), io.stderr.flush());
-    Ok(RunReport {
-        exit,
-        xlen: X::XLEN,
-        counters: *cpu.counters(),
-        memory_cycles: bus.cycles(),
-        cycles: cpu.cycles(&bus),
-        syscalls,
-        unknown_syscalls: unknown,
-        brk: linux.brk,
-    })
 }
 
 #[cfg(test)]

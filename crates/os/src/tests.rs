@@ -2,7 +2,9 @@
 
 use super::*;
 use atlas_asm::{LineTable, Perms, Segment};
-use atlas_isa::{encode, syscall, AluImmOp, Inst, LoadOp, StoreOp, SystemOp};
+use atlas_isa::{encode, errno, syscall, AluImmOp, Inst, LoadOp, Reg, StoreOp, SystemOp};
+use atlas_mmu::{PhysMem, SystemBus};
+use std::collections::BTreeMap;
 
 const TEXT: u64 = 0x1_0000;
 
@@ -417,4 +419,22 @@ mod program_fuzz {
             }
         }
     }
+}
+
+#[test]
+fn a_process_resumes_after_its_instruction_budget() {
+    let img = image(Xlen::X64, &hello(1, 5), b"hello\n");
+    let mut process = Process::<u64>::load(&img, &small()).expect("loads");
+    let (mut stdout, mut stderr, mut stdin) = (Vec::new(), Vec::new(), &b""[..]);
+    let mut io = GuestIo {
+        stdin: &mut stdin,
+        stdout: &mut stdout,
+        stderr: &mut stderr,
+    };
+    assert_eq!(process.run(&mut io, 4), ExitReason::InstructionLimit);
+    assert_eq!(process.cpu().pc(), TEXT + 16);
+    assert_eq!(process.run(&mut io, 100), ExitReason::Exited(5));
+    let report = process.report(ExitReason::Exited(5));
+    assert_eq!((report.counters.instret, report.syscalls), (9, 2));
+    assert_eq!(stdout, b"hello\n");
 }
