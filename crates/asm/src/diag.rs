@@ -69,15 +69,24 @@ impl fmt::Display for Diagnostic {
             "{}:{}:{}: error: {}",
             self.file, self.line, self.col, self.message
         )?;
-        writeln!(f, "{}", self.source_line)?;
-        // Keep tabs so the caret lines up under the same characters in a terminal.
-        let pad: String = self
-            .source_line
-            .chars()
-            .take(self.col.saturating_sub(1) as usize)
-            .map(|c| if c == '\t' { '\t' } else { ' ' })
-            .collect();
-        writeln!(f, "{pad}^")
+        // Tabs are expanded (stops every 8 columns) so the caret line is plain spaces and
+        // lines up under the same character in any terminal.
+        let mut shown = String::new();
+        let mut caret_at = None;
+        for (i, c) in self.source_line.chars().enumerate() {
+            if i + 1 == self.col as usize {
+                caret_at = Some(shown.chars().count());
+            }
+            if c == '\t' {
+                let width = 8 - shown.chars().count() % 8;
+                shown.push_str(&" ".repeat(width));
+            } else {
+                shown.push(c);
+            }
+        }
+        let caret_at = caret_at.unwrap_or_else(|| shown.chars().count());
+        writeln!(f, "{shown}")?;
+        writeln!(f, "{}^", " ".repeat(caret_at))
     }
 }
 
@@ -100,7 +109,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn renders_caret_under_column_keeping_tabs() {
+    fn renders_caret_under_column_expanding_tabs() {
         let d = Diagnostic {
             file: "a.s".into(),
             line: 3,
@@ -109,6 +118,9 @@ mod tests {
             source_line: "\tadd x1".into(),
             seq: 0,
         };
-        assert_eq!(d.to_string(), "a.s:3:6: error: bad\n\tadd x1\n\t    ^\n");
+        assert_eq!(
+            d.to_string(),
+            "a.s:3:6: error: bad\n        add x1\n            ^\n"
+        );
     }
 }
