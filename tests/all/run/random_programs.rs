@@ -2,8 +2,8 @@
 //!
 //! Each program sets every register of a pool to an edge value, runs a random mix of ALU,
 //! shift, MUL/DIV, LUI/AUIPC, load and store instructions (memory accesses go to a 256-byte
-//! buffer, aligned or not), then writes all pool registers and the buffer to stdout and
-//! exits 0. `.ci/run-vs-qemu` writes thousands of them with the ignored test below and
+//! buffer, aligned or not) with the odd forward branch or jump over one instruction, then
+//! writes all pool registers and the buffer to stdout and exits 0. `.ci/run-vs-qemu` writes thousands of them with the ignored test below and
 //! compares Atlas's output with qemu's byte for byte; the ordinary test runs a few on Atlas.
 
 use atlas_asm::{assemble_str, Options};
@@ -174,8 +174,24 @@ pub fn program(xlen: Xlen, seed: u64, index: u64, length: usize) -> String {
     for reg in POOL {
         let _ = writeln!(s, "    li {reg}, {}", edge_value(&mut rng, xlen));
     }
-    for _ in 0..length {
-        instruction(&mut rng, xlen, &mut s);
+    for i in 0..length {
+        // Now and then a forward branch or jump over the next instruction: still one path
+        // through the program, but taken and untaken comparisons of edge values and links.
+        match rng.below(12) {
+            0 => {
+                let op = rng.pick(&["beq", "bne", "blt", "bge", "bltu", "bgeu"]);
+                let (a, b) = (rng.pick(&POOL), rng.pick(&POOL));
+                let _ = writeln!(s, "    {op} {a}, {b}, .Lskip{i}");
+                instruction(&mut rng, xlen, &mut s);
+                let _ = writeln!(s, ".Lskip{i}:");
+            }
+            1 => {
+                let _ = writeln!(s, "    jal {}, .Lskip{i}", rng.pick(&POOL));
+                instruction(&mut rng, xlen, &mut s);
+                let _ = writeln!(s, ".Lskip{i}:");
+            }
+            _ => instruction(&mut rng, xlen, &mut s),
+        }
     }
     s.push_str("    la gp, registers\n");
     for (i, reg) in POOL.iter().enumerate() {
