@@ -35,6 +35,10 @@ fn assemblable(text: &str, is_target: bool) -> String {
 }
 
 fn check(xlen: Xlen, seed: u64, count: usize) {
+    check_style(xlen, seed, count, Style::NoAliases);
+}
+
+fn check_style(xlen: Xlen, seed: u64, count: usize, style: Style) {
     let mut rng = Rng(seed);
     let pc = 0x10000;
     let opts = Options {
@@ -61,7 +65,7 @@ fn check(xlen: Xlen, seed: u64, count: usize) {
             continue;
         };
         seen.insert(inst.opcode());
-        let text = disassemble(&inst, pc, xlen, Style::NoAliases);
+        let text = disassemble(&inst, pc, xlen, style);
         let is_target = inst.target(pc, xlen).is_some();
         let source = format!("\t.text\n\t{}\n", assemblable(&text, is_target));
         let got = assemble_str(&source, "rt.s", &opts).map(|img| {
@@ -95,4 +99,11 @@ fn disassembly_reassembles_to_the_same_word_rv64() {
 #[test]
 fn disassembly_reassembles_to_the_same_word_rv32() {
     check(Xlen::X32, 0xd1b54a32d192ed03, 20_000);
+}
+
+/// objdump's alias spellings (`li`, `mv`, `beqz`, `csrr`, `ret` …) assemble back too.
+#[test]
+fn alias_disassembly_reassembles_to_the_same_word() {
+    check_style(Xlen::X64, 0x2545f4914f6cdd1d, 20_000, Style::Aliases);
+    check_style(Xlen::X32, 0x5851f42d4c957f2d, 20_000, Style::Aliases);
 }
