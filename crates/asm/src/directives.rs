@@ -218,12 +218,12 @@ impl Assembler {
         self.cur = match self.sections.iter().position(|s| s.name == name) {
             Some(i) => i,
             None => {
-                let align = if kind == SecKind::Text { 4 } else { 1 };
+                // Only GNU's initial `.text` starts 4-aligned; new sections start at 1.
                 self.sections.push(Section {
                     name: name.to_string(),
                     kind,
                     size: 0,
-                    align,
+                    align: 1,
                 });
                 self.sections.len() - 1
             }

@@ -53,3 +53,11 @@ in_data_end:
         .align  3
         .dword  -1, in_data
         .quad   0x8000000000000000
+
+        .section .text.odd, "ax"
+        .byte   1, 2, 3
+        .section .text.after, "ax"
+        nop
+        .byte   4
+        .section .text.last
+        ebreak
