@@ -46,6 +46,24 @@ impl Assembler {
         }
         match name {
             ".text" | ".data" | ".rodata" | ".bss" => self.switch_section(name, ctx, pos),
+            ".pushsection" => match rest.first() {
+                Some(Token {
+                    tok: Tok::Ident(s),
+                    pos: p,
+                    ..
+                }) => {
+                    let s = s.clone();
+                    self.section_stack.push(self.cur);
+                    self.switch_section(&s, ctx, *p)
+                }
+                _ => self.error(ctx.loc, ctx.end, "`.pushsection` needs a section name"),
+            },
+            ".popsection" => match self.section_stack.pop() {
+                Some(sec) => (self.previous, self.cur) = (self.cur, sec),
+                None => self.error(ctx.loc, pos, "`.popsection` without `.pushsection`"),
+            },
+            ".previous" => (self.previous, self.cur) = (self.cur, self.previous),
+            ".org" => self.org(&args, ctx, pos),
             ".section" => match rest.first() {
                 Some(Token {
                     tok: Tok::Ident(s),
@@ -215,6 +233,7 @@ impl Assembler {
             let msg = format!("unsupported section `{name}` (use .text, .rodata, .data, .bss or their `.name.*` subsections)");
             return self.error(ctx.loc, pos, msg);
         };
+        self.previous = self.cur;
         self.cur = match self.sections.iter().position(|s| s.name == name) {
             Some(i) => i,
             None => {
@@ -319,6 +338,55 @@ impl Assembler {
             ItemKind::Bytes(bytes)
         };
         self.emit(ctx, pos, kind, len);
+    }
+
+    /// `.org offset[, fill]`: pads the section up to `offset` (from its start, or a label
+    /// of the same section).
+    fn org(&mut self, args: &[&[Token]], ctx: Ctx<'_>, pos: usize) {
+        let (Some(first), true) = (args.first(), args.len() <= 2) else {
+            return self.error(ctx.loc, pos, "`.org` expects `offset[, fill]`");
+        };
+        let at = first.first().map_or(pos, |t| t.pos);
+        let Some(expr) = self.parse_expr(first, ctx) else {
+            return;
+        };
+        let env = crate::parse::SymEnv {
+            asm: self,
+            dot: self.dot(),
+            bases: None,
+        };
+        let target = match expr.eval(&env, 0) {
+            Ok(crate::expr::Value::Abs(v)) => v,
+            Ok(crate::expr::Value::Rel(sec, off)) if sec == self.cur => off,
+            Ok(crate::expr::Value::Rel(..)) => {
+                return self.error(ctx.loc, at, "`.org` needs an offset in the current section")
+            }
+            Err(_) => return self.error(ctx.loc, at, "`.org` needs an offset known at this point"),
+        };
+        let fill = match args.get(1) {
+            Some(f) => match self.const_arg(f, ctx, "fill value") {
+                Some(v) => v as u8,
+                None => return,
+            },
+            None => 0,
+        };
+        let size = self.section().size;
+        match u64::try_from(target) {
+            Ok(t) if t >= size => self.emit(
+                ctx,
+                pos,
+                ItemKind::Fill {
+                    len: t - size,
+                    byte: fill,
+                },
+                t - size,
+            ),
+            _ => self.error(
+                ctx.loc,
+                at,
+                format!("`.org` cannot move the location backwards (to {target}, now at {size})"),
+            ),
+        }
     }
 
     fn align_directive(&mut self, name: &str, args: &[&[Token]], ctx: Ctx<'_>, pos: usize) {

@@ -127,6 +127,9 @@ pub(crate) struct Assembler {
     pub files: Vec<SourceFile>,
     pub sections: Vec<Section>,
     pub cur: usize,
+    /// The section before the last switch (`.previous`) and the `.pushsection` stack.
+    pub previous: usize,
+    pub section_stack: Vec<usize>,
     pub items: Vec<Item>,
     pub symbols: HashMap<String, SymInfo>,
     /// Symbol names in order of first mention, for deterministic output.
@@ -170,6 +173,8 @@ impl Assembler {
                 sec(".bss", SecKind::Bss, 1),
             ],
             cur: 0,
+            previous: 0,
+            section_stack: Vec::new(),
             items: Vec::new(),
             symbols: HashMap::new(),
             symbol_order: Vec::new(),

@@ -61,3 +61,25 @@ in_data_end:
         .byte   4
         .section .text.last
         ebreak
+
+        .section .data.org
+org_base:
+        .byte   1
+        .org    8
+        .byte   2
+        .org    org_base + 12, 0x5a
+        .byte   3
+        .pushsection .rodata
+        .byte   0x61
+        .pushsection .data.pushed
+        .byte   0x62
+        .popsection
+        .byte   0x63
+        .popsection
+        .byte   4
+        .section .rodata
+        .byte   0x64
+        .previous
+        .byte   5
+        .previous
+        .byte   0x65
