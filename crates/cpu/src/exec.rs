@@ -121,13 +121,28 @@ impl<X: Word> Cpu<X> {
 
     #[inline(always)]
     fn ctx(&self, va: X, kind: AccessKind, size: u8) -> AccessCtx {
+        let privilege = match kind {
+            AccessKind::Fetch => self.privilege,
+            AccessKind::Load | AccessKind::Store => self.data_privilege(),
+        };
         AccessCtx {
             va: va.to_u64(),
             kind,
             size,
-            privilege: self.privilege,
+            privilege,
             asid: self.asid,
             pc: self.pc.to_u64(),
+        }
+    }
+
+    /// The privilege loads and stores are checked with: M-mode with `mstatus.MPRV` set
+    /// accesses data with the privilege in `mstatus.MPP`.
+    #[inline(always)]
+    fn data_privilege(&self) -> Privilege {
+        if self.privilege == Privilege::Machine && self.csrs.mstatus & status::MPRV != 0 {
+            privilege_from_bits((self.csrs.mstatus & status::MPP) >> status::MPP_SHIFT)
+        } else {
+            self.privilege
         }
     }
 

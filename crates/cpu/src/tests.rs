@@ -559,3 +559,99 @@ mod word_ops_match_rv32 {
         }
     }
 }
+
+/// A bus that records the privilege of every data access (and otherwise is a SystemBus).
+struct Recording {
+    inner: SystemBus,
+    seen: Vec<Privilege>,
+}
+
+impl Bus for Recording {
+    fn fetch(&mut self, ctx: atlas_mmu::AccessCtx) -> Result<u32, MemFault> {
+        self.inner.fetch(ctx)
+    }
+    fn load(&mut self, ctx: atlas_mmu::AccessCtx) -> Result<u64, MemFault> {
+        self.seen.push(ctx.privilege);
+        self.inner.load(ctx)
+    }
+    fn store(&mut self, ctx: atlas_mmu::AccessCtx, value: u64) -> Result<(), MemFault> {
+        self.seen.push(ctx.privilege);
+        self.inner.store(ctx, value)
+    }
+    fn translate(&mut self, ctx: atlas_mmu::AccessCtx) -> Result<u64, MemFault> {
+        self.inner.translate(ctx)
+    }
+    fn cycles(&self) -> u64 {
+        self.inner.cycles()
+    }
+    fn read_csr(&self, csr: u16) -> Option<u64> {
+        self.inner.read_csr(csr)
+    }
+    fn write_csr(&mut self, csr: u16, value: u64) -> Option<()> {
+        self.inner.write_csr(csr, value)
+    }
+    fn asid(&self) -> u16 {
+        self.inner.asid()
+    }
+    fn sfence_vma(&mut self, va: Option<u64>, asid: Option<u16>) {
+        self.inner.sfence_vma(va, asid)
+    }
+    fn phys(&self) -> &PhysMem {
+        self.inner.phys()
+    }
+    fn phys_mut(&mut self) -> &mut PhysMem {
+        self.inner.phys_mut()
+    }
+}
+
+#[test]
+fn mprv_makes_machine_mode_data_accesses_use_mpp() {
+    // lw; set MPRV with MPP = U (0); lw; sw.
+    let mprv = crate::status::MPRV as i32;
+    let prog = [
+        Inst::Load {
+            op: LoadOp::Lw,
+            rd: Reg::A0,
+            rs1: Reg::Zero,
+            offset: 0x100,
+        },
+        Inst::Lui {
+            rd: Reg::T0,
+            imm: mprv,
+        },
+        Inst::Csr {
+            op: CsrOp::Csrrs,
+            rd: Reg::Zero,
+            rs1: Reg::T0,
+            csr: csr::MSTATUS,
+        },
+        Inst::Load {
+            op: LoadOp::Lw,
+            rd: Reg::A0,
+            rs1: Reg::Zero,
+            offset: 0x100,
+        },
+        Inst::Store {
+            op: StoreOp::Sw,
+            rs1: Reg::Zero,
+            rs2: Reg::A0,
+            offset: 0x100,
+        },
+        ECALL,
+    ];
+    let (mut cpu, inner) = machine::<u64>(&prog, Privilege::Machine);
+    let mut bus = Recording {
+        inner,
+        seen: Vec::new(),
+    };
+    assert_eq!(
+        cpu.run(&mut bus, 100),
+        Exit::Trap(Trap::Ecall {
+            from: Privilege::Machine
+        })
+    );
+    assert_eq!(
+        bus.seen,
+        [Privilege::Machine, Privilege::User, Privilege::User]
+    );
+}
