@@ -76,8 +76,10 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 
 /// Runs the subcommand.
 pub fn main(args: Args) -> ExitCode {
+    // An explicit --xlen must match an ELF file's class; sources default to RV64.
     let options = atlas_asm::Options {
         xlen: args.xlen.unwrap_or(Xlen::X64),
+        require_xlen: args.xlen.is_some(),
         ..atlas_asm::Options::default()
     };
     let image = match atlas_asm::load_program(&args.file, &options) {

@@ -283,3 +283,31 @@ fn rdcycle_rdtime_and_rdinstret_read_the_modelled_counts() {
         assert_eq!(time, ExitReason::Exited(100), "RV{}", xlen.bits());
     }
 }
+
+#[test]
+fn an_elf_file_runs_and_an_explicit_xlen_must_match_its_class() {
+    let path = temp_source(
+        "elf.s",
+        &format!("{START}    li a0, 9\n    li a7, 93\n    ecall\n"),
+    );
+    let elf = path.with_extension("elf");
+    let status = Command::new(env!("CARGO_BIN_EXE_atlas"))
+        .args(["asm", "--xlen", "64"])
+        .arg(&path)
+        .arg("-o")
+        .arg(&elf)
+        .status()
+        .expect("atlas asm runs");
+    assert_eq!(status.code(), Some(0));
+    let elf_name = elf.to_str().expect("utf-8");
+    assert_eq!(
+        atlas_run(&["-q", elf_name]),
+        (Some(9), String::new(), String::new())
+    );
+    let (code, _, stderr) = atlas_run(&["-q", "--xlen", "32", elf_name]);
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        stderr,
+        format!("{elf_name}: file is ELFCLASS64 (RV64) but ELFCLASS32 (RV32) was requested\n")
+    );
+}
