@@ -13,14 +13,18 @@ const MAX_ALIGN_LOG2: i64 = 16;
 fn section_kind(name: &str) -> Option<SecKind> {
     let matches =
         |base: &str| name == base || name.strip_prefix(base).is_some_and(|r| r.starts_with('.'));
+    // GCC's small-data sections join their big siblings (GNU ld keeps them apart, next to
+    // them); notes, comments and debug information are assembled but not loaded.
     if matches(".text") {
         Some(SecKind::Text)
-    } else if matches(".rodata") {
+    } else if matches(".rodata") || matches(".srodata") {
         Some(SecKind::Rodata)
-    } else if matches(".data") {
+    } else if matches(".data") || matches(".sdata") {
         Some(SecKind::Data)
-    } else if matches(".bss") {
+    } else if matches(".bss") || matches(".sbss") {
         Some(SecKind::Bss)
+    } else if name.starts_with(".note") || name.starts_with(".debug") || matches(".comment") {
+        Some(SecKind::Unloaded)
     } else {
         None
     }
@@ -218,7 +222,10 @@ impl Assembler {
                 }
                 _ => self.error(ctx.loc, pos, "`.size` expects `symbol, expression`"),
             },
-            ".file" | ".ident" | ".end" => {}
+            // Accepted and ignored: file names, identification, and the call-frame and line
+            // information GCC's output carries.
+            ".file" | ".ident" | ".end" | ".loc" | ".addrsig" | ".addrsig_sym" => {}
+            _ if name.starts_with(".cfi_") => {}
             _ => self.error(ctx.loc, pos, format!("unknown directive `{name}`")),
         }
     }

@@ -281,7 +281,11 @@ fn symbols(asm: &Assembler, bases: &[u64]) -> Vec<Symbol> {
         let Some(SymDef::Label { sec, off }) = info.def else {
             continue;
         };
-        if name.contains('\u{2}') || name.starts_with(".L") {
+        let unloaded = asm
+            .sections
+            .get(sec)
+            .is_some_and(|s| s.kind == SecKind::Unloaded);
+        if name.contains('\u{2}') || name.starts_with(".L") || unloaded {
             continue;
         }
         let size = match &info.size {

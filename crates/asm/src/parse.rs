@@ -53,6 +53,8 @@ pub(crate) enum SecKind {
     Rodata,
     Data,
     Bss,
+    /// Notes, comments and debug information: assembled, never loaded.
+    Unloaded,
 }
 
 /// A source section (`.text`, `.data.foo` …) being filled.
