@@ -1,1 +1,1 @@
-	.section .sdata
+	.section .mysection, "aw"
