@@ -311,3 +311,32 @@ fn an_elf_file_runs_and_an_explicit_xlen_must_match_its_class() {
         format!("{elf_name}: file is ELFCLASS64 (RV64) but ELFCLASS32 (RV32) was requested\n")
     );
 }
+
+#[test]
+fn a_misaligned_jump_and_a_breakpoint_end_with_their_codes() {
+    let path = temp_source(
+        "misaligned-jump.s",
+        &format!("{START}    la a0, _start\n    addi a0, a0, 2\n    jr a0\n"),
+    );
+    let (code, _, stderr) = atlas_run(&["-q", path.to_str().expect("utf-8")]);
+    assert_eq!(code, Some(139));
+    assert_eq!(
+        stderr.lines().next(),
+        Some("atlas: guest fault: instruction address misaligned")
+    );
+    assert_eq!(
+        stderr.lines().last(),
+        Some(
+            "  reason:      jump target 0x10002 is not a multiple of 4 (instruction address \
+             misaligned)"
+        )
+    );
+
+    let path = temp_source("ebreak.s", &format!("{START}    ebreak\n"));
+    let (code, _, stderr) = atlas_run(&["-q", path.to_str().expect("utf-8")]);
+    assert_eq!(code, Some(133));
+    assert_eq!(
+        stderr.lines().next(),
+        Some("atlas: guest fault: breakpoint")
+    );
+}
