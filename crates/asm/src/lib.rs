@@ -12,6 +12,12 @@
 //! instruction. Layout: `.text` at [`Options::text_addr`] (GNU ld's 0x10000 by default),
 //! `.rodata` and `.data` each from the next page boundary, `.bss` right after `.data`.
 //!
+//! Beyond the list, `.rept`/`.endr`, `.fill`, `.org`, `.if`/`.ifdef`/`.ifndef`/
+//! `.ifeq`/`.ifne`/`.else`/`.endif`, `.pushsection`/`.popsection`/`.previous` and the
+//! comparison and logical operators work as in GNU `as`, and GCC's `-S` output assembles:
+//! `.sdata`/`.srodata`/`.sbss` join `.data`/`.rodata`/`.bss`, note and debug sections are
+//! assembled but not loaded, and `.cfi_*`/`.loc` are ignored.
+//!
 //! Deliberate differences from GNU `as`: a conditional branch whose target is out of range
 //! is an error (GNU silently rewrites it as an inverted branch over a `jal`, as it also
 //! does for branches to absolute addresses or other sections, where Atlas emits the plain

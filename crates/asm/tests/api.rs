@@ -509,3 +509,32 @@ fn load_program_reads_elf_or_assembles() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn gcc_output_conventions() {
+    let src = "\t.text\nf:\n\t.cfi_startproc\n\t.loc 1 2 3\n\tret\n\t.cfi_endproc\n\
+               \t.section .sdata,\"aw\"\ns: .word 5\n\t.section .sbss,\"aw\",@nobits\nz: .zero 4\n\
+               \t.section .srodata.cst8,\"aM\",@progbits,8\nr: .dword 1\n\
+               \t.section .debug_info,\"\",@progbits\ndbg: .4byte f\n\
+               \t.section .note.GNU-stack,\"\",@progbits\n";
+    let image = asm(src).map_err(|e| e.to_string());
+    let Ok(image) = image else {
+        panic!("{image:?}")
+    };
+    let layout: Vec<(&str, u64, usize, u64)> = image
+        .segments
+        .iter()
+        .map(|s| (s.name.as_str(), s.vaddr, s.data.len(), s.mem_size))
+        .collect();
+    assert_eq!(
+        layout,
+        vec![
+            (".text", 0x10000, 4, 4),
+            (".rodata", 0x11000, 8, 8),
+            (".data", 0x12000, 4, 4),
+            (".bss", 0x12004, 0, 4)
+        ]
+    );
+    let names: Vec<&str> = image.symbols.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, vec!["f", "s", "z", "r"]);
+}
