@@ -85,7 +85,7 @@ pub fn main(args: Args) -> ExitCode {
     let image = match atlas_asm::load_program(&args.file, &options) {
         Ok(image) => image,
         Err(e) => {
-            eprintln!("{e}");
+            say(&format!("{e}\n"));
             return ExitCode::from(EXIT_HOST_ERROR);
         }
     };
@@ -120,18 +120,23 @@ pub fn main(args: Args) -> ExitCode {
         Ok(report) => {
             let (code, message) = ending(&image, &report, &config);
             if let Some(message) = message {
-                eprint!("{message}");
+                say(&message);
             }
             if !args.quiet {
-                eprint!("{}", render_report(&report, elapsed));
+                say(&render_report(&report, elapsed));
             }
             ExitCode::from(code)
         }
         Err(e) => {
-            eprintln!("atlas: {}: {e}", args.file.display());
+            say(&format!("atlas: {}: {e}\n", args.file.display()));
             ExitCode::from(EXIT_HOST_ERROR)
         }
     }
+}
+
+/// Writes a message to stderr; a closed stderr must not turn into a panic.
+fn say(message: &str) {
+    let _ = std::io::stderr().write_all(message.as_bytes());
 }
 
 /// The exit code of a run, and the message explaining an abnormal end.

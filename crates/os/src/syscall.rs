@@ -169,6 +169,8 @@ impl LinuxBasics {
         if fd != 0 {
             return neg_errno(errno::EBADF);
         }
+        // A prompt the guest wrote without a newline must show before the read blocks.
+        let _ = env.io.stdout.flush();
         // One host read, as Linux returns what a terminal or pipe has ready.
         let mut buf = vec![0u8; len.min(1 << 16) as usize];
         let n = match env.io.stdin.read(&mut buf) {
