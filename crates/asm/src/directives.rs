@@ -349,7 +349,7 @@ impl Assembler {
 
     /// `.org offset[, fill]`: pads the section up to `offset` (from its start, or a label
     /// of the same section).
-    fn org(&mut self, args: &[&[Token]], ctx: Ctx<'_>, pos: usize) {
+    pub(crate) fn org(&mut self, args: &[&[Token]], ctx: Ctx<'_>, pos: usize) {
         let (Some(first), true) = (args.first(), args.len() <= 2) else {
             return self.error(ctx.loc, pos, "`.org` expects `offset[, fill]`");
         };

@@ -353,7 +353,12 @@ impl Assembler {
                 ..
             }, rest @ ..] => {
                 let name = name.clone();
-                self.define_equ(&name, rest, ctx, *pos, true);
+                if name == "." {
+                    // `. = expr` moves the location counter, like `.org`.
+                    self.org(&[rest], ctx, *pos);
+                } else {
+                    self.define_equ(&name, rest, ctx, *pos, true);
+                }
             }
             [Token {
                 tok: Tok::Ident(name),

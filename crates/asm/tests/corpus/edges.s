@@ -83,3 +83,6 @@ org_base:
         .byte   5
         .previous
         .byte   0x65
+        .byte   6
+        . = . + 3
+        .byte   7
