@@ -157,6 +157,7 @@ pub(crate) struct Assembler {
 }
 
 impl Assembler {
+    /// A fresh first pass with GNU's initial sections.
     pub fn new(opts: &Options) -> Assembler {
         let sec = |name: &str, kind, align| Section {
             name: name.into(),
@@ -232,6 +233,7 @@ impl Assembler {
         });
     }
 
+    /// Whether enough errors were found to stop reading.
     pub fn too_many_errors(&self) -> bool {
         self.errors.len() >= STOP_AFTER_ERRORS
     }
@@ -495,6 +497,7 @@ impl Assembler {
         self.define(name, SymDef::Equ { expr, dot }, ctx.loc, pos, redefinable);
     }
 
+    /// The section being filled.
     pub fn section(&self) -> &Section {
         // `cur` always indexes `sections`: it is only set to indexes of pushed sections.
         &self.sections[self.cur.min(self.sections.len() - 1)]
