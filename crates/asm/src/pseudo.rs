@@ -584,6 +584,17 @@ impl Assembler {
     fn mem(&self, o: &Ops<'_>, i: usize) -> Option<Result<(Arg, Reg), E>> {
         let a = o.args.get(i)?;
         let (last, before) = a.split_last()?;
+        let depth: i32 = a
+            .iter()
+            .map(|t| match t.tok {
+                Tok::Punct("(") => 1,
+                Tok::Punct(")") => -1,
+                _ => 0,
+            })
+            .sum();
+        if depth > 0 {
+            return Some(Err((last.end, "missing `)`".into())));
+        }
         if last.tok != Tok::Punct(")") {
             return None;
         }
