@@ -34,6 +34,15 @@ struct Ops<'a> {
     args: Vec<&'a [Token]>,
     /// Position for errors about missing things.
     end: usize,
+    /// Where each operand ends: the comma after it, or the end of the statement (so an
+    /// empty operand's error points at its comma).
+    ends: Vec<usize>,
+}
+
+impl Ops<'_> {
+    fn end_of(&self, i: usize) -> usize {
+        self.ends.get(i).copied().unwrap_or(self.end)
+    }
 }
 
 fn pending(opcode: Opcode, ops: Vec<(Operand, Arg)>) -> InstItem {
@@ -80,9 +89,21 @@ fn immediate_form(op: Opcode) -> Option<Opcode> {
 impl Assembler {
     /// Assembles instruction `mnemonic` (written at `pos`) with the statement's operands.
     pub(crate) fn instruction(&mut self, mnemonic: &str, pos: usize, ctx: Ctx<'_>) {
+        let operand_toks = ctx.toks.get(1..).unwrap_or_default();
+        let mut depth = 0i32;
+        let mut ends = Vec::new();
+        for t in operand_toks {
+            match t.tok {
+                Tok::Punct("(") => depth += 1,
+                Tok::Punct(")") => depth -= 1,
+                Tok::Punct(",") if depth <= 0 => ends.push(t.pos),
+                _ => {}
+            }
+        }
         let ops = Ops {
-            args: split_commas(ctx.toks.get(1..).unwrap_or_default()),
+            args: split_commas(operand_toks),
             end: ctx.end,
+            ends,
         };
         let selected = self.select(mnemonic, pos, &ops).and_then(|items| {
             // Pseudo-instructions built on RV64-only instructions (`negw`, `sext.w`).
@@ -476,7 +497,7 @@ impl Assembler {
     fn arg<'a>(&self, o: &Ops<'a>, i: usize) -> Result<&'a [Token], E> {
         match o.args.get(i) {
             Some(a) if !a.is_empty() => Ok(a),
-            _ => Err((o.end, "missing operand".into())),
+            _ => Err((o.end_of(i), "missing operand".into())),
         }
     }
 
