@@ -181,20 +181,26 @@ impl Assembler {
             fixed_pos: Some(b.loc.fixed_pos.unwrap_or(b.pos)),
             ..b.loc
         };
+        if self.macro_depth >= MAX_MACRO_DEPTH {
+            let msg = format!("`.rept` and macros nested more than {MAX_MACRO_DEPTH} deep");
+            return self.error(loc, b.pos, msg);
+        }
         let lines = count.saturating_mul(b.body.len() as u64);
         if lines > MAX_EXPANDED_LINES.saturating_sub(self.expanded_lines) {
             let msg = format!("`.rept` would produce more than {MAX_EXPANDED_LINES} lines");
             return self.error(loc, b.pos, msg);
         }
         self.expanded_lines += lines;
-        for _ in 0..count {
+        self.macro_depth += 1;
+        'outer: for _ in 0..count {
             for line in &b.body {
                 if self.too_many_errors() {
-                    return;
+                    break 'outer;
                 }
                 self.line(line, loc);
             }
         }
+        self.macro_depth -= 1;
     }
 
     /// Expands an invocation of macro `name` with argument tokens `args`.

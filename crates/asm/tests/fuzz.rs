@@ -303,6 +303,21 @@ fn pathological_inputs_end_with_errors() {
         first_error(".bss\n.space 1 << 33\n"),
         "too much zero-initialised data (.bss) (more than 4096 MiB)"
     );
+    let nested = format!(
+        "{}nop\n{}",
+        ".rept 1\n".repeat(1000),
+        ".endr\n".repeat(1000)
+    );
+    assert_eq!(
+        first_error(&nested),
+        "`.rept` and macros nested more than 64 deep"
+    );
+    let ifs = format!(
+        "{}nop\n{}",
+        ".if 1\n".repeat(100_000),
+        ".endif\n".repeat(100_000)
+    );
+    assert_eq!(first_error(&ifs), "(assembled)");
     assert_eq!(
         first_error(".text\n.macro x\n"),
         "`.macro x` has no `.endm`"
