@@ -17,6 +17,8 @@ use std::path::PathBuf;
 pub const MAX_SECTION_BYTES: u64 = 64 << 20;
 /// Largest total size of `.bss` sections.
 pub const MAX_BSS_BYTES: u64 = 4 << 30;
+/// Most source files one assembly may read (each `.include` counts).
+const MAX_FILES: usize = 1000;
 /// Deepest `.include` nesting.
 const MAX_INCLUDE_DEPTH: u32 = 16;
 /// Stop reading after this many errors (only the first few are shown anyway).
@@ -582,6 +584,10 @@ impl Assembler {
 
     /// Reads an included file relative to the including one and assembles it in place.
     pub fn include(&mut self, path_text: &str, ctx: Ctx<'_>, pos: usize) {
+        if self.files.len() >= MAX_FILES {
+            let msg = format!("more than {MAX_FILES} files included (is a file including itself?)");
+            return self.error(ctx.loc, pos, msg);
+        }
         if self.include_depth >= MAX_INCLUDE_DEPTH {
             return self.error(
                 ctx.loc,
