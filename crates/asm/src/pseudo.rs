@@ -246,6 +246,10 @@ impl Assembler {
                 let rd = self.reg(o, 0)?;
                 return pair(self, rd, rd, 1, Opcode::Jalr);
             }
+            ("jump", 2) => {
+                let tmp = self.reg(o, 1)?;
+                return pair(self, Reg::Zero, tmp, 0, Opcode::Jalr);
+            }
             ("tail", 1) => return pair(self, Reg::Zero, Reg::T1, 0, Opcode::Jalr),
             ("call" | "tail", _) => return Err(count("1")),
             ("mv", _) => {

@@ -49,6 +49,7 @@ _start:
         ret
         call    far
         tail    far
+        jump    far, t3
         lb      a0, data_word
         lh      a0, data_word
         lw      a0, data_word
