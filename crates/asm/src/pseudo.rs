@@ -272,6 +272,39 @@ impl Assembler {
                 let (rd, rs) = two_regs(self)?;
                 return alu_imm("andi", rd, rs, 255);
             }
+            ("sext.b" | "sext.h" | "zext.h" | "zext.w", _) => {
+                // Without Zbb GNU `as` shifts left then right.
+                let (rd, rs) = two_regs(self)?;
+                let bits: i64 = match m {
+                    "sext.b" => 8,
+                    "sext.h" | "zext.h" => 16,
+                    _ if self.xlen == Xlen::X32 => {
+                        return Err((pos, "`zext.w` is only available on RV64".into()))
+                    }
+                    _ => 32,
+                };
+                let shift = i64::from(self.xlen.bits()) - bits;
+                let right = if m.starts_with('s') { "srai" } else { "srli" };
+                let sh = |name: &str, rd: Arg, rs: Arg| -> Result<InstItem, E> {
+                    let ops = vec![(Rd, rd), (Rs1, rs), (Operand::Shamt6, Arg::Const(shift))];
+                    Ok(pending(op(name)?, ops))
+                };
+                return Ok(vec![
+                    sh("slli", rd.clone(), rs)?,
+                    sh(right, rd.clone(), rd)?,
+                ]);
+            }
+            ("sgt" | "sgtu", _) => {
+                if n != 3 {
+                    return Err(count("3"));
+                }
+                let (rd, a, b) = (
+                    reg_arg(self.reg(o, 0)?),
+                    reg_arg(self.reg(o, 1)?),
+                    reg_arg(self.reg(o, 2)?),
+                );
+                return alu(if m == "sgt" { "slt" } else { "sltu" }, rd, b, a);
+            }
             ("seqz", _) => {
                 let (rd, rs) = two_regs(self)?;
                 return alu_imm("sltiu", rd, rs, 1);

@@ -20,6 +20,11 @@ _start:
         sltz    a3, a4
         sgtz    a3, a4
         zext.b  a3, a4
+        sext.b  a3, a4
+        sext.h  a3, a4
+        zext.h  a3, a4
+        sgt     a3, a4, a5
+        sgtu    a3, a4, a5
 1:      beqz    a0, 1b
         bnez    a0, 1f
         blez    a0, 1b

@@ -27,6 +27,7 @@ _start:
         remuw   a0, a1, a2
         negw    a0, a1
         sext.w  a0, a1
+        zext.w  a0, a1
         addw    a0, a1, 5
         li      a0, 0x123456789abcdef0
         li      a0, -0x8000000000000000
