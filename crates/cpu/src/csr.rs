@@ -205,9 +205,13 @@ impl<X: Word> Cpu<X> {
         let c = &mut self.csrs;
         let epc = value & !3;
         match number {
-            csr::MSTATUS => c.mstatus = value & status::WRITABLE,
+            csr::MSTATUS => {
+                c.mstatus = value & status::WRITABLE;
+                bus.set_status(c.mstatus & status::SUM != 0, c.mstatus & status::MXR != 0);
+            }
             csr::SSTATUS => {
                 c.mstatus = (c.mstatus & !status::SSTATUS) | (value & status::SSTATUS);
+                bus.set_status(c.mstatus & status::SUM != 0, c.mstatus & status::MXR != 0);
             }
             csr::MSTATUSH | csr::MISA => {}
             csr::MEDELEG => c.medeleg = value,

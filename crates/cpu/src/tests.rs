@@ -593,6 +593,9 @@ impl Bus for Recording {
     fn asid(&self) -> u16 {
         self.inner.asid()
     }
+    fn set_status(&mut self, sum: bool, mxr: bool) {
+        self.inner.set_status(sum, mxr)
+    }
     fn sfence_vma(&mut self, va: Option<u64>, asid: Option<u16>) {
         self.inner.sfence_vma(va, asid)
     }

@@ -3,12 +3,16 @@
 //! value or a typed [`MemFault`]. The CPU never decides translation itself.
 //!
 //! The CPU is generic over `B: Bus` (no `dyn`), so a bus whose translation is the identity
-//! compiles down to a bounds check and a copy. [`SystemBus`] is the bus Atlas runs guests on;
-//! today it implements bare mode (PA = VA); the translated modes plug into its
-//! [`SystemBus::translate`] later without changing the CPU.
+//! compiles down to a bounds check and a copy. [`SystemBus`] is the bus Atlas runs guests on:
+//! physical memory, the MMU control registers and, when configured, the translation hardware
+//! ([`Translator`]: TLBs, page-walk caches, walker, base/bounds, segments).
 
+use crate::config::MmuConfig;
+use crate::fault::TranslateReason;
+use crate::regs::MmuRegs;
+use crate::translate::Translator;
 use crate::{AccessCtx, AccessKind, PhysMem};
-use atlas_isa::csr;
+use atlas_isa::Xlen;
 use std::fmt;
 
 /// Why an access failed, kept typed until the trap boundary maps it to a cause.
@@ -22,6 +26,9 @@ pub enum FaultReason {
         /// Size of physical memory, for the message.
         phys_size: u64,
     },
+    /// The translation hardware refused the access (page fault, bound or segment
+    /// violation, PTE beyond memory).
+    Translation(TranslateReason),
 }
 
 impl FaultReason {
@@ -30,6 +37,7 @@ impl FaultReason {
     pub const fn is_page_fault(&self) -> bool {
         match self {
             FaultReason::BeyondPhysicalMemory { .. } => false,
+            FaultReason::Translation(reason) => !reason.is_access_fault(),
         }
     }
 }
@@ -41,6 +49,7 @@ impl fmt::Display for FaultReason {
                 f,
                 "physical address {pa:#x} is beyond physical memory (size {phys_size:#x})"
             ),
+            FaultReason::Translation(reason) => reason.fmt(f),
         }
     }
 }
@@ -105,6 +114,10 @@ pub trait Bus {
     /// The address-space identifier currently selected (from `satp`), for access contexts.
     fn asid(&self) -> u16;
 
+    /// Copies `sstatus.SUM` and `sstatus.MXR`, which the CPU owns, into the MMU, which
+    /// must not read CPU state. The CPU calls it whenever it writes `mstatus`/`sstatus`.
+    fn set_status(&mut self, sum: bool, mxr: bool);
+
     /// `sfence.vma`: drops cached translations for `va` (or all) and `asid` (or all).
     fn sfence_vma(&mut self, va: Option<u64>, asid: Option<u16>);
 
@@ -115,49 +128,79 @@ pub trait Bus {
     fn phys_mut(&mut self) -> &mut PhysMem;
 }
 
-/// The MMU control registers the bus owns (`satp` and the Atlas `at*` registers).
-fn is_mmu_csr(number: u16) -> bool {
-    number == csr::SATP || (csr::ATMODE..=csr::ATSEGFLAGS7).contains(&number)
-}
-
-/// Number of MMU control registers stored: `satp` plus the `0x5c0..=0x5e7` block.
-const MMU_CSR_SLOTS: usize = 1 + (csr::ATSEGFLAGS7 - csr::ATMODE) as usize + 1;
-
-/// Index of an MMU control register in [`SystemBus`]'s register file.
-fn mmu_csr_slot(number: u16) -> usize {
-    if number == csr::SATP {
-        0
-    } else {
-        1 + number.wrapping_sub(csr::ATMODE) as usize
-    }
-}
-
-/// The bus Atlas runs guests on: physical memory plus the MMU registers.
+/// The bus Atlas runs guests on: physical memory, the MMU registers, and the translation
+/// hardware if the machine has one.
 ///
-/// Translation is bare (PA = VA) for now: the control registers are stored and read back
-/// but select no translation yet. An access beyond physical memory is an access fault.
+/// Without translation hardware ([`SystemBus::new`]) every access is bare (PA = VA) and the
+/// MMU registers are stored but select nothing. With it ([`SystemBus::with_mmu`]) the
+/// registers select bare, base-bounds, segmented, linear or Sv* translation, and every
+/// access is translated and charged. An access that crosses a 4 KiB boundary is split into
+/// two translated parts, as hardware splits it. An access beyond physical memory is an
+/// access fault.
 #[derive(Clone, Debug)]
 pub struct SystemBus {
     phys: PhysMem,
-    csrs: [u64; MMU_CSR_SLOTS],
+    regs: MmuRegs,
+    translator: Option<Translator>,
     cycles: u64,
 }
 
+/// Bytes in the smallest page: accesses crossing this boundary are split.
+const SPLIT_BOUNDARY: u64 = 4096;
+
 impl SystemBus {
-    /// A bus over `phys`, in bare mode.
+    /// A bus over `phys` with no translation hardware: bare mode only.
     pub fn new(phys: PhysMem) -> SystemBus {
         SystemBus {
             phys,
-            csrs: [0; MMU_CSR_SLOTS],
+            regs: MmuRegs::new(Xlen::X64),
+            translator: None,
             cycles: 0,
         }
     }
 
-    /// Translates `va` for an access of `size` bytes, checking that physical memory holds all
-    /// of it. Bare mode: PA = VA.
+    /// A bus over `phys` with the translation hardware `config` describes, for a hart of
+    /// width `xlen` (which fixes the `satp` layout). Fails on an invalid configuration.
+    pub fn with_mmu(phys: PhysMem, xlen: Xlen, config: MmuConfig) -> Result<SystemBus, String> {
+        Ok(SystemBus {
+            phys,
+            regs: MmuRegs::new(xlen),
+            translator: Some(Translator::new(config)?),
+            cycles: 0,
+        })
+    }
+
+    /// The MMU control registers.
+    pub fn regs(&self) -> &MmuRegs {
+        &self.regs
+    }
+
+    /// The translation hardware, if the machine has one (for statistics and profiles).
+    pub fn translator(&self) -> Option<&Translator> {
+        self.translator.as_ref()
+    }
+
+    /// Translates the single-page access `ctx` and checks that physical memory holds it.
     #[inline(always)]
-    fn translate_range(&self, ctx: &AccessCtx) -> Result<u64, MemFault> {
-        let pa = ctx.va;
+    fn translate_part(&mut self, ctx: &AccessCtx) -> Result<u64, MemFault> {
+        let pa = match self.translator.as_mut() {
+            None => ctx.va,
+            Some(t) => match t.translate(&mut self.phys, &self.regs, ctx) {
+                Ok(tr) => {
+                    self.cycles = self.cycles.wrapping_add(tr.cycles);
+                    tr.pa
+                }
+                Err(fault) => {
+                    self.cycles = self.cycles.wrapping_add(fault.cycles);
+                    return Err(MemFault {
+                        va: ctx.va,
+                        kind: ctx.kind,
+                        size: ctx.size,
+                        reason: FaultReason::Translation(fault.reason),
+                    });
+                }
+            },
+        };
         let in_memory = pa
             .checked_add(u64::from(ctx.size))
             .is_some_and(|end| end <= self.phys.size());
@@ -166,6 +209,27 @@ impl SystemBus {
         } else {
             Err(self.beyond_memory(ctx, pa))
         }
+    }
+
+    /// Splits `ctx` at a 4 KiB boundary: the part in the first page and the rest, or `None`
+    /// if it does not cross one.
+    #[inline(always)]
+    fn split(ctx: &AccessCtx) -> Option<(AccessCtx, AccessCtx)> {
+        let first = SPLIT_BOUNDARY - (ctx.va % SPLIT_BOUNDARY);
+        if u64::from(ctx.size) <= first {
+            return None;
+        }
+        let first = first as u8;
+        let lo = AccessCtx {
+            size: first,
+            ..*ctx
+        };
+        let hi = AccessCtx {
+            va: ctx.va.wrapping_add(u64::from(first)),
+            size: ctx.size - first,
+            ..*ctx
+        };
+        Some((lo, hi))
     }
 
     #[cold]
@@ -180,6 +244,70 @@ impl SystemBus {
             },
         }
     }
+
+    #[inline(always)]
+    fn read_part(&mut self, ctx: &AccessCtx) -> Result<u64, MemFault> {
+        let pa = self.translate_part(ctx)?;
+        self.phys
+            .read(pa, u64::from(ctx.size))
+            .ok_or_else(|| self.beyond_memory(ctx, pa))
+    }
+
+    #[inline(always)]
+    fn write_part(&mut self, ctx: &AccessCtx, value: u64) -> Result<(), MemFault> {
+        let pa = self.translate_part(ctx)?;
+        match self.phys.write(pa, u64::from(ctx.size), value) {
+            Some(()) => Ok(()),
+            None => Err(self.beyond_memory(ctx, pa)),
+        }
+    }
+
+    /// A load that crosses pages. A fault in either part is reported for the whole access
+    /// (its VA and size), as the trap value of a misaligned access.
+    #[cold]
+    fn load_split(
+        &mut self,
+        whole: &AccessCtx,
+        lo: AccessCtx,
+        hi: AccessCtx,
+    ) -> Result<u64, MemFault> {
+        let parts = self
+            .read_part(&lo)
+            .and_then(|low| Ok(low | self.read_part(&hi)? << (8 * u32::from(lo.size))));
+        parts.map_err(|f| MemFault {
+            va: whole.va,
+            size: whole.size,
+            ..f
+        })
+    }
+
+    /// A store that crosses pages: both parts are translated before either is written, so
+    /// a fault on the second page leaves memory unchanged.
+    #[cold]
+    fn store_split(
+        &mut self,
+        whole: &AccessCtx,
+        lo: AccessCtx,
+        hi: AccessCtx,
+        value: u64,
+    ) -> Result<(), MemFault> {
+        let whole_fault = |f: MemFault| MemFault {
+            va: whole.va,
+            size: whole.size,
+            ..f
+        };
+        let pa_lo = self.translate_part(&lo).map_err(whole_fault)?;
+        let pa_hi = self.translate_part(&hi).map_err(whole_fault)?;
+        let high = value >> (8 * u32::from(lo.size));
+        match (
+            self.phys.write(pa_lo, u64::from(lo.size), value),
+            self.phys.write(pa_hi, u64::from(hi.size), high),
+        ) {
+            (Some(()), Some(())) => Ok(()),
+            (None, _) => Err(whole_fault(self.beyond_memory(&lo, pa_lo))),
+            (_, None) => Err(whole_fault(self.beyond_memory(&hi, pa_hi))),
+        }
+    }
 }
 
 impl Bus for SystemBus {
@@ -190,23 +318,26 @@ impl Bus for SystemBus {
 
     #[inline(always)]
     fn load(&mut self, ctx: AccessCtx) -> Result<u64, MemFault> {
-        let pa = self.translate_range(&ctx)?;
-        self.phys
-            .read(pa, u64::from(ctx.size))
-            .ok_or_else(|| self.beyond_memory(&ctx, pa))
+        match Self::split(&ctx) {
+            None => self.read_part(&ctx),
+            Some((lo, hi)) => self.load_split(&ctx, lo, hi),
+        }
     }
 
     #[inline(always)]
     fn store(&mut self, ctx: AccessCtx, value: u64) -> Result<(), MemFault> {
-        let pa = self.translate_range(&ctx)?;
-        match self.phys.write(pa, u64::from(ctx.size), value) {
-            Some(()) => Ok(()),
-            None => Err(self.beyond_memory(&ctx, pa)),
+        match Self::split(&ctx) {
+            None => self.write_part(&ctx, value),
+            Some((lo, hi)) => self.store_split(&ctx, lo, hi, value),
         }
     }
 
     fn translate(&mut self, ctx: AccessCtx) -> Result<u64, MemFault> {
-        self.translate_range(&ctx)
+        let first = match Self::split(&ctx) {
+            None => ctx,
+            Some((lo, _)) => lo,
+        };
+        self.translate_part(&first)
     }
 
     fn cycles(&self) -> u64 {
@@ -214,26 +345,27 @@ impl Bus for SystemBus {
     }
 
     fn read_csr(&self, number: u16) -> Option<u64> {
-        if is_mmu_csr(number) {
-            self.csrs.get(mmu_csr_slot(number)).copied()
-        } else {
-            None
-        }
+        self.regs.read_csr(number)
     }
 
     fn write_csr(&mut self, number: u16, value: u64) -> Option<()> {
-        if !is_mmu_csr(number) {
-            return None;
-        }
-        *self.csrs.get_mut(mmu_csr_slot(number))? = value;
-        Some(())
+        self.regs.write_csr(number, value)
     }
 
     fn asid(&self) -> u16 {
-        0
+        self.regs.satp().asid
     }
 
-    fn sfence_vma(&mut self, _va: Option<u64>, _asid: Option<u16>) {}
+    fn set_status(&mut self, sum: bool, mxr: bool) {
+        self.regs.sum = sum;
+        self.regs.mxr = mxr;
+    }
+
+    fn sfence_vma(&mut self, va: Option<u64>, asid: Option<u16>) {
+        if let Some(t) = self.translator.as_mut() {
+            self.cycles = self.cycles.wrapping_add(t.sfence_vma(va, asid));
+        }
+    }
 
     fn phys(&self) -> &PhysMem {
         &self.phys
@@ -248,6 +380,7 @@ impl Bus for SystemBus {
 mod tests {
     use super::*;
     use crate::Privilege;
+    use atlas_isa::csr;
 
     fn ctx(va: u64, kind: AccessKind, size: u8) -> AccessCtx {
         AccessCtx {
@@ -278,8 +411,9 @@ mod tests {
                 va: 0x1ffe,
                 kind: AccessKind::Store,
                 size: 4,
+                // The part on the next page is the one beyond memory.
                 reason: FaultReason::BeyondPhysicalMemory {
-                    pa: 0x1ffe,
+                    pa: 0x2000,
                     phys_size: 0x2000
                 },
             })
@@ -287,7 +421,7 @@ mod tests {
         assert_eq!(
             fault.map_err(|f| f.to_string()),
             Err(
-                "4-byte store at 0x1ffe: physical address 0x1ffe is beyond physical memory \
+                "4-byte store at 0x1ffe: physical address 0x2000 is beyond physical memory \
                  (size 0x2000)"
                     .to_string()
             )
@@ -309,5 +443,91 @@ mod tests {
         assert_eq!(bus.read_csr(csr::ATMODE), Some(0));
         assert_eq!(bus.write_csr(csr::MSTATUS, 1), None);
         assert_eq!(bus.read_csr(csr::CYCLE), None);
+    }
+
+    /// An Sv39 machine: root 0x1000 → 0x2000 → 0x3000; VA 0x10000 → PA 0x8000 (A/D clear),
+    /// VA 0x11000 → PA 0x5000 (A/D set). User pages, readable and writable.
+    fn sv39_bus() -> SystemBus {
+        use crate::pte::{Pte, PTE_A, PTE_D, PTE_R, PTE_U, PTE_V, PTE_W};
+        use crate::{FormatKind, Satp};
+        let config = MmuConfig::teaching();
+        let mut bus =
+            SystemBus::with_mmu(PhysMem::new(0x10_0000).expect("1 MiB"), Xlen::X64, config)
+                .expect("teaching preset is valid");
+        let mem = bus.phys_mut();
+        let rw_user = PTE_V | PTE_R | PTE_W | PTE_U;
+        for (addr, pte) in [
+            (0x1000, Pte::new(0x2, PTE_V)),
+            (0x2000, Pte::new(0x3, PTE_V)),
+            (0x3000 + 0x10 * 8, Pte::new(0x8, rw_user)),
+            (0x3000 + 0x11 * 8, Pte::new(0x5, rw_user | PTE_A | PTE_D)),
+        ] {
+            mem.write(addr, 8, pte.0).expect("in memory");
+        }
+        let satp = Satp {
+            mode: Some(FormatKind::Sv39),
+            asid: 3,
+            ppn: 1,
+        }
+        .encode(Xlen::X64);
+        assert_eq!(bus.write_csr(csr::SATP, satp), Some(()));
+        bus
+    }
+
+    #[test]
+    fn translated_accesses_split_at_pages_and_charge_the_walks() {
+        let mut bus = sv39_bus();
+        assert_eq!(bus.asid(), 3);
+        let at = |va, kind, size| AccessCtx {
+            asid: 3,
+            ..ctx(va, kind, size)
+        };
+        // An 8-byte store straddling the two pages lands in two distant frames.
+        assert_eq!(
+            bus.store(at(0x10ffc, AccessKind::Store, 8), 0x1122_3344_5566_7788),
+            Ok(())
+        );
+        assert_eq!(bus.phys().read(0x8ffc, 4), Some(0x5566_7788));
+        assert_eq!(bus.phys().read(0x5000, 4), Some(0x1122_3344));
+        // First part: L1 lookup 1 + three PTE reads 3 × 10 + A/D write-back 10.
+        // Second part: L1 lookup 1 + three PTE reads (A and D already set).
+        assert_eq!(bus.cycles(), 41 + 31);
+        assert_eq!(
+            bus.load(at(0x10ffc, AccessKind::Load, 8)),
+            Ok(0x1122_3344_5566_7788)
+        );
+        assert_eq!(bus.cycles(), 72 + 2, "two L1 hits");
+        // Hardware set A and D in the first leaf.
+        let leaf = bus.phys().read(0x3000 + 0x10 * 8, 8).expect("in memory");
+        assert_eq!(leaf & 0xc0, 0xc0);
+        // An unmapped page is a page fault, reported for the whole access.
+        let fault = bus
+            .load(at(0x20000, AccessKind::Load, 4))
+            .expect_err("unmapped");
+        assert!(fault.reason.is_page_fault());
+        assert_eq!(
+            fault.to_string(),
+            "4-byte load at 0x20000: page fault: PTE at level 0 not valid"
+        );
+        // sfence.vma charges the flush and the next access walks again.
+        bus.sfence_vma(None, None);
+        assert_eq!(bus.load(at(0x11000, AccessKind::Load, 4)), Ok(0x1122_3344));
+    }
+
+    #[test]
+    fn supervisor_access_to_user_pages_needs_sum() {
+        let mut bus = sv39_bus();
+        let sup = |va| AccessCtx {
+            asid: 3,
+            privilege: Privilege::Supervisor,
+            ..ctx(va, AccessKind::Load, 4)
+        };
+        let fault = bus.load(sup(0x11000)).expect_err("SUM clear");
+        assert_eq!(
+            fault.reason.to_string(),
+            "page fault: supervisor access to a user page with SUM clear (leaf PTE at level 0)"
+        );
+        bus.set_status(true, false);
+        assert_eq!(bus.load(sup(0x11000)), Ok(0));
     }
 }
