@@ -36,6 +36,7 @@ mod layout;
 mod lexer;
 pub mod li;
 mod macros;
+mod operands;
 mod parse;
 mod pseudo;
 
