@@ -8,9 +8,10 @@
 //! ([`Translator`]: TLBs, page-walk caches, walker, base/bounds, segments).
 
 use crate::config::MmuConfig;
-use crate::fault::TranslateReason;
+use crate::fault::{TranslateFault, TranslateReason};
+use crate::observe::{AccessObserver, Observation, ObserverSlot};
 use crate::regs::MmuRegs;
-use crate::translate::Translator;
+use crate::translate::{Resolved, Translation, Translator};
 use crate::{AccessCtx, AccessKind, PhysMem};
 use atlas_isa::Xlen;
 use std::fmt;
@@ -143,6 +144,7 @@ pub struct SystemBus {
     regs: MmuRegs,
     translator: Option<Translator>,
     cycles: u64,
+    observer: ObserverSlot,
 }
 
 /// Bytes in the smallest page: accesses crossing this boundary are split.
@@ -156,6 +158,7 @@ impl SystemBus {
             regs: MmuRegs::new(Xlen::X64),
             translator: None,
             cycles: 0,
+            observer: ObserverSlot::default(),
         }
     }
 
@@ -167,6 +170,7 @@ impl SystemBus {
             regs: MmuRegs::new(xlen),
             translator: Some(Translator::new(config)?),
             cycles: 0,
+            observer: ObserverSlot::default(),
         })
     }
 
@@ -180,26 +184,60 @@ impl SystemBus {
         self.translator.as_ref()
     }
 
+    /// Installs (or, with `None`, removes) the observer told of every translation and
+    /// flush, for profiling and tracing.
+    pub fn set_observer(&mut self, observer: Option<Box<dyn AccessObserver>>) {
+        self.observer = ObserverSlot(observer);
+    }
+
+    /// Removes the observer and hands it back.
+    pub fn take_observer(&mut self) -> Option<Box<dyn AccessObserver>> {
+        self.observer.0.take()
+    }
+
+    /// Tells the observer about the translation of `ctx`; called only when one is
+    /// installed.
+    #[cold]
+    #[inline(never)]
+    fn observe(&mut self, ctx: &AccessCtx, translated: &Result<Translation, TranslateFault>) {
+        if let Some(observer) = self.observer.0.as_mut() {
+            observer.access(&Observation {
+                ctx,
+                outcome: translated.as_ref(),
+                translator: self.translator.as_ref(),
+            });
+        }
+    }
+
     /// Translates the single-page access `ctx` and checks that physical memory holds it.
     #[inline(always)]
     fn translate_part(&mut self, ctx: &AccessCtx) -> Result<u64, MemFault> {
-        let pa = match self.translator.as_mut() {
-            None => ctx.va,
-            Some(t) => match t.translate(&mut self.phys, &self.regs, ctx) {
-                Ok(tr) => {
-                    self.cycles = self.cycles.wrapping_add(tr.cycles);
-                    tr.pa
-                }
-                Err(fault) => {
-                    self.cycles = self.cycles.wrapping_add(fault.cycles);
-                    return Err(MemFault {
-                        va: ctx.va,
-                        kind: ctx.kind,
-                        size: ctx.size,
-                        reason: FaultReason::Translation(fault.reason),
-                    });
-                }
-            },
+        let translated = match self.translator.as_mut() {
+            None => Ok(Translation {
+                pa: ctx.va,
+                cycles: 0,
+                resolved: Resolved::Bare,
+                page_shift: 12,
+            }),
+            Some(t) => t.translate(&mut self.phys, &self.regs, ctx),
+        };
+        if self.observer.0.is_some() {
+            self.observe(ctx, &translated);
+        }
+        let pa = match translated {
+            Ok(tr) => {
+                self.cycles = self.cycles.wrapping_add(tr.cycles);
+                tr.pa
+            }
+            Err(fault) => {
+                self.cycles = self.cycles.wrapping_add(fault.cycles);
+                return Err(MemFault {
+                    va: ctx.va,
+                    kind: ctx.kind,
+                    size: ctx.size,
+                    reason: FaultReason::Translation(fault.reason),
+                });
+            }
         };
         let in_memory = pa
             .checked_add(u64::from(ctx.size))
@@ -363,7 +401,11 @@ impl Bus for SystemBus {
 
     fn sfence_vma(&mut self, va: Option<u64>, asid: Option<u16>) {
         if let Some(t) = self.translator.as_mut() {
-            self.cycles = self.cycles.wrapping_add(t.sfence_vma(va, asid));
+            let cycles = t.sfence_vma(va, asid);
+            self.cycles = self.cycles.wrapping_add(cycles);
+            if let Some(observer) = self.observer.0.as_mut() {
+                observer.flush(va, asid, cycles);
+            }
         }
     }
 
