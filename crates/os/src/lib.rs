@@ -14,7 +14,7 @@ pub use syscall::{GuestIo, LinuxBasics, Outcome, SyscallArgs, SyscallEnv, Syscal
 use atlas_asm::Image;
 use atlas_cpu::{Costs, Counters, Trap};
 use atlas_isa::Xlen;
-use atlas_mmu::DEFAULT_PHYS_SIZE;
+use atlas_mmu::{AccessObserver, MmuConfig, MmuStats, DEFAULT_PHYS_SIZE};
 use std::collections::BTreeMap;
 
 /// Default instruction limit: ten billion, minutes of guest time, so a runaway guest
@@ -39,6 +39,8 @@ pub struct OsConfig {
     pub args: Vec<String>,
     /// The environment (`NAME=value` strings); empty by default, for determinism.
     pub env: Vec<String>,
+    /// The translation hardware (TLBs, page-walk caches, latencies).
+    pub mmu: MmuConfig,
 }
 
 impl Default for OsConfig {
@@ -50,6 +52,7 @@ impl Default for OsConfig {
             stack_size: DEFAULT_STACK_SIZE,
             args: vec!["prog".to_string()],
             env: Vec::new(),
+            mmu: MmuConfig::default(),
         }
     }
 }
@@ -60,6 +63,9 @@ pub enum OsError {
     /// Physical memory could not be allocated.
     #[error("physical memory: {0}")]
     Memory(String),
+    /// The machine configuration is invalid.
+    #[error("machine configuration: {0}")]
+    Machine(String),
     /// A segment does not fit in physical memory (bare mode loads at VA = PA).
     #[error(
         "segment {name} at {vaddr:#x} (size {size:#x}) does not fit in physical memory of \
@@ -127,6 +133,8 @@ pub struct RunReport {
     pub unknown_syscalls: BTreeMap<u64, u64>,
     /// The final program break.
     pub brk: u64,
+    /// The translation hardware's counters and cycle breakdown.
+    pub mmu: MmuStats,
 }
 
 /// Loads `image` and runs it to the end under `config`, with the guest's streams on `io`.
@@ -138,6 +146,32 @@ pub fn run_image(
     match image.xlen {
         Xlen::X32 => Ok(Process::<u32>::load(image, config)?.run_to_end(io, config.max_insns)),
         Xlen::X64 => Ok(Process::<u64>::load(image, config)?.run_to_end(io, config.max_insns)),
+    }
+}
+
+/// [`run_image`] with `observer` told of every translation and flush (for profilers and
+/// tracers); hands the observer back with the report.
+pub fn run_image_observed(
+    image: &Image,
+    config: &OsConfig,
+    io: &mut GuestIo<'_>,
+    observer: Box<dyn AccessObserver>,
+) -> Result<(RunReport, Option<Box<dyn AccessObserver>>), OsError> {
+    fn run<X: atlas_cpu::Word>(
+        image: &Image,
+        config: &OsConfig,
+        io: &mut GuestIo<'_>,
+        observer: Box<dyn AccessObserver>,
+    ) -> Result<(RunReport, Option<Box<dyn AccessObserver>>), OsError> {
+        let mut process = Process::<X>::load(image, config)?;
+        process.bus_mut().set_observer(Some(observer));
+        let exit = process.run(io, config.max_insns);
+        let observer = process.bus_mut().take_observer();
+        Ok((process.report(exit), observer))
+    }
+    match image.xlen {
+        Xlen::X32 => run::<u32>(image, config, io, observer),
+        Xlen::X64 => run::<u64>(image, config, io, observer),
     }
 }
 

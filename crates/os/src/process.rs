@@ -68,7 +68,8 @@ impl<X: Word> Process<X> {
         cpu.set_reg(Reg::Sp, sp);
         Ok(Process {
             cpu,
-            bus: SystemBus::new(phys),
+            bus: SystemBus::with_mmu(phys, X::XLEN, config.mmu.clone())
+                .map_err(OsError::Machine)?,
             linux: LinuxBasics::new(brk_start, stack_bottom),
             syscalls: 0,
             unknown: BTreeMap::new(),
@@ -88,6 +89,11 @@ impl<X: Word> Process<X> {
     /// The memory system.
     pub fn bus(&self) -> &SystemBus {
         &self.bus
+    }
+
+    /// The memory system, mutable (to install an access observer, for instance).
+    pub fn bus_mut(&mut self) -> &mut SystemBus {
+        &mut self.bus
     }
 
     /// Runs until the process exits, faults, or has retired `max_insns` instructions in
@@ -160,6 +166,11 @@ impl<X: Word> Process<X> {
             syscalls: self.syscalls,
             unknown_syscalls: self.unknown.clone(),
             brk: self.linux.brk,
+            mmu: self
+                .bus
+                .translator()
+                .map(|t| t.stats())
+                .unwrap_or_default(),
         }
     }
 
