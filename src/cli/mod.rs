@@ -2,4 +2,5 @@
 
 pub mod asm;
 pub mod disasm;
+pub mod machine;
 pub mod run;

@@ -4,5 +4,6 @@
 
 pub mod callgrind;
 pub mod json;
+pub mod stats;
 pub mod table;
 pub mod trace;
