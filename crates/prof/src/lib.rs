@@ -4,6 +4,7 @@
 
 pub mod callgrind;
 pub mod json;
+pub mod profile;
 pub mod stats;
 pub mod table;
 pub mod trace;

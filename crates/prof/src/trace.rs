@@ -43,8 +43,11 @@
 //! After the flags byte come, in this order and only when needed: the PC's difference from
 //! its prediction (if bit 4 is clear); a resolution byte (if bit 7 is clear: bits 0–3 the
 //! [`Resolution`] tag, 0 fast path, 1 L1, 2 L2, 3 walk, 4 bare, 5 base-bounds, 6 segment,
-//! 7 fault; bit 4 "explicit size"), followed for a walk by its depth and PWC-hit bytes and
-//! with an explicit size by the size byte; the VA's difference (if bit 5 is clear); the
+//! 7 fault; bit 4 "explicit size"; bit 5 "mapping follows"), followed for a walk by its depth
+//! and PWC-hit bytes, with an explicit size by the size byte, and when the [`Mapping`]
+//! differs from the stream's last one by the mapping (ASID as a varint u16, page shift byte,
+//! a byte with bit 0 G and bit 1 D); bit 7 of the flags byte ("resolution as predicted")
+//! covers the mapping too. Version 2 added the mapping; the VA's difference (if bit 5 is clear); the
 //! PA − VA difference (if bit 6 is clear). Differences are wrapping `u64` subtractions read
 //! as `i64` and stored as bincode zigzag varints (1 byte for −125..=125).
 //!
@@ -76,7 +79,7 @@ pub use writer::TraceWriter;
 pub const MAGIC: [u8; 8] = *b"ATLASTRC";
 
 /// The format version this build writes and the only one it reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Longest `mmu_mode` or `program` string in a header, in bytes; keeps a corrupt length
 /// field from asking the reader for gigabytes.
@@ -98,6 +101,9 @@ const OFFSET_SAME: u8 = 1 << 6;
 const RESOLUTION_SAME: u8 = 1 << 7;
 const TAG_MASK: u8 = 0x0f;
 const SIZE_EXPLICIT: u8 = 1 << 4;
+const MAPPING_FOLLOWS: u8 = 1 << 5;
+const MAPPING_GLOBAL: u8 = 1 << 0;
+const MAPPING_DIRTY: u8 = 1 << 1;
 
 /// Size of a fetch when predicting the next PC: RV32IM/RV64IM have no compressed
 /// instructions, so straight-line code advances by four.
@@ -175,6 +181,32 @@ pub struct Record {
     pub size: u8,
     /// Where the translation was resolved.
     pub resolved: Resolution,
+    /// The page the access fell in, as a replay needs it to model TLB fills.
+    pub mapping: Mapping,
+}
+
+/// What a replay needs to know about the page of an access to fill a modelled TLB as the
+/// hardware would: its address space, size, and the leaf's G and D bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Mapping {
+    /// ASID of the access.
+    pub asid: u16,
+    /// Log2 of the page size (12 for 4 KiB and for unpaged modes).
+    pub page_shift: u8,
+    /// The translation is global (matches every ASID).
+    pub global: bool,
+    /// The leaf's D bit after the access (a clean TLB entry makes a store walk again).
+    pub dirty: bool,
+}
+
+impl Mapping {
+    /// What a stream is predicted to start with: ASID 0, 4 KiB, not global, clean.
+    pub const START: Mapping = Mapping {
+        asid: 0,
+        page_shift: 12,
+        global: false,
+        dirty: false,
+    };
 }
 
 /// A TLB flush as `sfence.vma` requests it: `None` means "all" for that operand.
@@ -224,6 +256,7 @@ struct Slot {
     stride: u64,
     offset: u64,
     resolved: Resolution,
+    mapping: Mapping,
 }
 
 /// The guesses for one access, made before reading or writing it.
@@ -232,6 +265,7 @@ struct Prediction {
     va: u64,
     offset: u64,
     resolved: Resolution,
+    mapping: Mapping,
 }
 
 impl Predictor {
@@ -241,6 +275,7 @@ impl Predictor {
             stride: 0,
             offset: 0,
             resolved: Resolution::FastPath,
+            mapping: Mapping::START,
         };
         Predictor {
             last_pc: 0,
@@ -267,6 +302,7 @@ impl Predictor {
                 va: pc,
                 offset: self.fetch.offset,
                 resolved: self.fetch.resolved,
+                mapping: self.fetch.mapping,
             },
             AccessKind::Load | AccessKind::Store => {
                 let slot = &self.data[Self::data_slot(pc)];
@@ -274,6 +310,7 @@ impl Predictor {
                     va: slot.last_va.wrapping_add(slot.stride),
                     offset: slot.offset,
                     resolved: slot.resolved,
+                    mapping: slot.mapping,
                 }
             }
         }
@@ -289,6 +326,7 @@ impl Predictor {
         slot.last_va = record.va;
         slot.offset = record.pa.wrapping_sub(record.va);
         slot.resolved = record.resolved;
+        slot.mapping = record.mapping;
     }
 }
 

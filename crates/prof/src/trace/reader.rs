@@ -157,11 +157,11 @@ impl<R: Read> TraceReader<R> {
         let predicted = self.predictor.predict(kind, pc);
         let code_size = 1u8 << ((flags >> SIZE_SHIFT) & 0b11);
 
-        let (resolved, size) = if flags & RESOLUTION_SAME != 0 {
-            (predicted.resolved, code_size)
+        let (resolved, size, mapping) = if flags & RESOLUTION_SAME != 0 {
+            (predicted.resolved, code_size, predicted.mapping)
         } else {
             let byte = self.byte(place)?;
-            if byte & !(TAG_MASK | SIZE_EXPLICIT) != 0 {
+            if byte & !(TAG_MASK | SIZE_EXPLICIT | MAPPING_FOLLOWS) != 0 {
                 return Err(corrupt(
                     start,
                     place,
@@ -193,7 +193,27 @@ impl<R: Read> TraceReader<R> {
             } else {
                 code_size
             };
-            (resolved, size)
+            let mapping = if byte & MAPPING_FOLLOWS != 0 {
+                let asid: u16 = self.decode(start, place)?;
+                let page_shift = self.byte(place)?;
+                let bits = self.byte(place)?;
+                if page_shift > 63 || bits & !(MAPPING_GLOBAL | MAPPING_DIRTY) != 0 {
+                    return Err(corrupt(
+                        start,
+                        place,
+                        format!("invalid mapping: page shift {page_shift}, bits {bits:#04x}"),
+                    ));
+                }
+                Mapping {
+                    asid,
+                    page_shift,
+                    global: bits & MAPPING_GLOBAL != 0,
+                    dirty: bits & MAPPING_DIRTY != 0,
+                }
+            } else {
+                predicted.mapping
+            };
+            (resolved, size, mapping)
         };
 
         let va = if flags & VA_PREDICTED != 0 {
@@ -214,6 +234,7 @@ impl<R: Read> TraceReader<R> {
             pa: va.wrapping_add(offset),
             size,
             resolved,
+            mapping,
         };
         self.predictor.update(&record);
         self.records = self.records.wrapping_add(1);

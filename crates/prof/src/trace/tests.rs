@@ -17,6 +17,7 @@ fn record(kind: AccessKind, pc: u64, va: u64, pa: u64, size: u8, resolved: Resol
         pa,
         size,
         resolved,
+        mapping: Mapping::START,
     }
 }
 
@@ -65,7 +66,7 @@ fn encodes_the_documented_bytes() {
     let bytes = encode(&header(), &sample_records());
     let mut expected = Vec::new();
     expected.extend_from_slice(b"ATLASTRC");
-    expected.extend_from_slice(&[1, 0, 0, 0]);
+    expected.extend_from_slice(&[2, 0, 0, 0]);
     expected.extend_from_slice(&[
         64, 4, b's', b'v', b'3', b'9', 5, b'h', b'e', b'l', b'l', b'o',
     ]);
@@ -146,7 +147,7 @@ fn empty_trace_is_header_and_end_marker() {
     let bytes = encode(&h, &[]);
     assert_eq!(
         bytes,
-        [b"ATLASTRC".as_slice(), &[1, 0, 0, 0, 32, 0, 0, 0x03, 0x00]].concat()
+        [b"ATLASTRC".as_slice(), &[2, 0, 0, 0, 32, 0, 0, 0x03, 0x00]].concat()
     );
     let reader = TraceReader::new(bytes.as_slice()).unwrap();
     assert_eq!(reader.header(), &h);
@@ -262,11 +263,11 @@ fn wrong_magic_and_wrong_version_are_named() {
         "not an Atlas trace file: it starts with [58, 54, 4c, 41, 53, 54, 52, 43], not \"ATLASTRC\""
     );
     let mut bytes = encode(&header(), &sample_records());
-    bytes[8] = 2;
+    bytes[8] = 1;
     let (_, err) = decode(&bytes);
     assert_eq!(
         err.unwrap().to_string(),
-        "trace format version 2 is not supported (this build reads version 1)"
+        "trace format version 1 is not supported (this build reads version 2)"
     );
 }
 
@@ -354,7 +355,7 @@ fn damaged_end_markers_and_reserved_bits_are_corrupt() {
 fn bad_header_fields_are_corrupt_not_allocations() {
     let mut prefix = Vec::new();
     prefix.extend_from_slice(b"ATLASTRC");
-    prefix.extend_from_slice(&[1, 0, 0, 0]);
+    prefix.extend_from_slice(&[2, 0, 0, 0]);
     // xlen 64, then a string length of 2^62 (u64 varint).
     let mut huge = prefix.clone();
     huge.extend_from_slice(&[64, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0x40]);
@@ -530,15 +531,24 @@ fn arb_record() -> impl Strategy<Value = Record> {
         any::<u64>(),
         any::<u8>(),
         arb_resolution(),
+        (any::<u16>(), 0u8..64, any::<bool>(), any::<bool>()),
     )
-        .prop_map(|(kind, pc, va, pa, size, resolved)| Record {
-            kind,
-            pc,
-            va,
-            pa,
-            size,
-            resolved,
-        })
+        .prop_map(
+            |(kind, pc, va, pa, size, resolved, (asid, page_shift, global, dirty))| Record {
+                kind,
+                pc,
+                va,
+                pa,
+                size,
+                resolved,
+                mapping: Mapping {
+                    asid,
+                    page_shift,
+                    global,
+                    dirty,
+                },
+            },
+        )
 }
 
 proptest! {

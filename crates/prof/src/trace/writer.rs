@@ -49,7 +49,9 @@ impl<W: Write> TraceWriter<W> {
         if offset == predicted.offset {
             flags |= OFFSET_SAME;
         }
-        let resolution_same = code.is_some() && record.resolved == predicted.resolved;
+        let mapping_same = record.mapping == predicted.mapping;
+        let resolution_same =
+            code.is_some() && record.resolved == predicted.resolved && mapping_same;
         if resolution_same {
             flags |= RESOLUTION_SAME;
         }
@@ -59,12 +61,22 @@ impl<W: Write> TraceWriter<W> {
         }
         if !resolution_same {
             let explicit = if code.is_none() { SIZE_EXPLICIT } else { 0 };
-            self.out.write_all(&[record.resolved.tag() | explicit])?;
+            let mapping = if mapping_same { 0 } else { MAPPING_FOLLOWS };
+            self.out
+                .write_all(&[record.resolved.tag() | explicit | mapping])?;
             if let Resolution::Walk { depth, pwc_hits } = record.resolved {
                 self.out.write_all(&[depth, pwc_hits])?;
             }
             if code.is_none() {
                 self.out.write_all(&[record.size])?;
+            }
+            if !mapping_same {
+                let m = record.mapping;
+                bincode::encode_into_std_write(m.asid, &mut self.out, config::standard())
+                    .map_err(encode_error)?;
+                let bits = if m.global { MAPPING_GLOBAL } else { 0 }
+                    | if m.dirty { MAPPING_DIRTY } else { 0 };
+                self.out.write_all(&[m.page_shift, bits])?;
             }
         }
         if flags & VA_PREDICTED == 0 {
