@@ -1,8 +1,10 @@
 use super::*;
 
 fn sample() -> (RunFacts, MmuConfig, MmuStats) {
-    let mut mmu = MmuStats::default();
-    mmu.translations = [100, 30, 10];
+    let mut mmu = MmuStats {
+        translations: [100, 30, 10],
+        ..MmuStats::default()
+    };
     mmu.l1i.accesses = [100, 0, 0];
     mmu.l1i.hits = [96, 0, 0];
     mmu.l1i.misses = [4, 0, 0];
