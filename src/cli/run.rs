@@ -3,7 +3,8 @@
 //! The guest's stdout and stderr are the process's; the run report goes to stderr
 //! (`--quiet` drops it) and the exit code is the guest's. Other endings have fixed codes:
 //! the instruction limit 124, an illegal instruction 132 (128 + SIGILL), a breakpoint 133
-//! (128 + SIGTRAP), any other fault 139 (128 + SIGSEGV), a host error 2.
+//! (128 + SIGTRAP), any other fault 139 (128 + SIGSEGV), physical memory exhausted 137
+//! (128 + SIGKILL, as Linux's OOM killer), a host error 2.
 
 use atlas_asm::Image;
 use atlas_isa::{disassemble, Cause, CostClass, Style, Xlen};
@@ -21,6 +22,8 @@ pub const EXIT_ILLEGAL: u8 = 132;
 pub const EXIT_BREAKPOINT: u8 = 133;
 /// Exit code for any other guest fault: 128 + SIGSEGV.
 pub const EXIT_FAULT: u8 = 139;
+/// Exit code when physical memory runs out: 128 + SIGKILL, as from Linux's OOM killer.
+pub const EXIT_OUT_OF_MEMORY: u8 = 137;
 /// Exit code for a host-side error (bad file, bad option).
 pub const EXIT_HOST_ERROR: u8 = 2;
 
@@ -38,6 +41,10 @@ pub struct Args {
     /// Physical memory size: bytes, or with a K, M or G suffix (default 256M).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub phys_mem: Option<u64>,
+    /// MMU mode: bare, base-bounds, segmented, linear, sv32 (RV32), sv39, sv48, sv57 (RV64);
+    /// default sv39 on RV64, sv32 on RV32.
+    #[arg(long, value_name = "MODE", value_parser = atlas_os::MmuMode::parse)]
+    pub mmu: Option<atlas_os::MmuMode>,
     /// Do not print the run report.
     #[arg(long, short)]
     pub quiet: bool,
@@ -96,6 +103,7 @@ pub fn main(args: Args) -> ExitCode {
     if let Some(size) = args.phys_mem {
         config.phys_mem = size;
     }
+    config.mmu_mode = args.mmu;
     config.args = std::iter::once(args.file.display().to_string())
         .chain(args.args)
         .collect();
@@ -161,8 +169,32 @@ pub fn ending(image: &Image, report: &RunReport, config: &OsConfig) -> (u8, Opti
                 Cause::Breakpoint => EXIT_BREAKPOINT,
                 _ => EXIT_FAULT,
             };
-            (code, Some(fault_message(image, report.xlen, &trap, pc, word, jumped_from)))
+            let mut message = fault_message(image, report.xlen, &trap, pc, word, jumped_from);
+            message.push_str(&os_lines(report));
+            (code, Some(message))
         }
+        ExitReason::OutOfMemory { pc, va } => {
+            let mut message = format!(
+                "atlas: out of memory: the process was killed\n  \
+                 pc:          {}\n  \
+                 address:     {va:#x}\n",
+                describe_address(image, pc)
+            );
+            message.push_str(&os_lines(report));
+            (EXIT_OUT_OF_MEMORY, Some(message))
+        }
+    }
+}
+
+/// The MMU mode and the OS's reason for ending the process, under the report of a memory
+/// fault the OS could not serve (other traps never reach the OS's memory manager).
+fn os_lines(report: &RunReport) -> String {
+    match &report.os_reason {
+        Some(reason) => format!(
+            "  mmu mode:    {}\n  os:          {reason}\n",
+            report.mode
+        ),
+        None => String::new(),
     }
 }
 

@@ -107,6 +107,12 @@ impl<X: Word> Cpu<X> {
         self.counters.cycles = self.counters.cycles.wrapping_add(cycles);
     }
 
+    /// Re-reads the ASID from `satp` after software outside the hart (the host-side mini
+    /// OS) wrote the MMU registers through the bus, as a `csrw satp` would have updated it.
+    pub fn sync_asid<B: Bus>(&mut self, bus: &B) {
+        self.asid = bus.asid();
+    }
+
     #[inline(always)]
     fn x(&self, r: Reg) -> X {
         self.regs[usize::from(r.num() & 31)]

@@ -1,13 +1,16 @@
-//! The mini OS, first part: loads a program image into physical memory (bare mode), builds
-//! a Linux-style initial stack, runs the hart, and serves its system calls on the host.
+//! The mini OS: builds a process's address space in the chosen MMU mode (see [`mm`]),
+//! builds a Linux-style initial stack, runs the hart, serves its system calls on the host
+//! and resolves its translation faults (demand paging, stack growth).
 //!
 //! Guest events come back from the CPU as values; this crate decides what they mean
 //! (a syscall, the end of the process, a fatal fault) and reports the run.
 
+pub mod mm;
 mod process;
 pub mod stack;
 pub mod syscall;
 
+pub use mm::{Fit, MmStats, MmuMode, OsCosts};
 pub use process::Process;
 pub use syscall::{GuestIo, LinuxBasics, Outcome, SyscallArgs, SyscallEnv, Syscalls};
 
@@ -21,7 +24,8 @@ use std::collections::BTreeMap;
 /// always stops.
 pub const DEFAULT_MAX_INSNS: u64 = 10_000_000_000;
 
-/// Default stack size reserved below the top of the address space (heap stops below it).
+/// Default stack limit: the stack may grow this far below its top (Linux's default
+/// `RLIMIT_STACK`); the heap and mappings stay below it.
 pub const DEFAULT_STACK_SIZE: u64 = 8 << 20;
 
 /// How to run a process.
@@ -33,8 +37,15 @@ pub struct OsConfig {
     pub max_insns: u64,
     /// The core's cycle costs.
     pub costs: Costs,
-    /// Bytes reserved for the stack below its top.
+    /// Bytes the stack may grow to below its top.
     pub stack_size: u64,
+    /// The MMU mode; `None` is the width's default ([`MmuMode::default_for`]: Sv39 on
+    /// RV64, Sv32 on RV32).
+    pub mmu_mode: Option<MmuMode>,
+    /// Cycles charged for the OS's work.
+    pub os_costs: OsCosts,
+    /// Placement policy of the segment allocator (segmented and base-bounds modes).
+    pub fit: Fit,
     /// `argv`, including `argv[0]`.
     pub args: Vec<String>,
     /// The environment (`NAME=value` strings); empty by default, for determinism.
@@ -50,6 +61,9 @@ impl Default for OsConfig {
             max_insns: DEFAULT_MAX_INSNS,
             costs: Costs::default(),
             stack_size: DEFAULT_STACK_SIZE,
+            mmu_mode: None,
+            os_costs: OsCosts::default(),
+            fit: Fit::First,
             args: vec!["prog".to_string()],
             env: Vec::new(),
             mmu: MmuConfig::default(),
@@ -92,6 +106,31 @@ pub enum OsError {
     /// Arguments and environment do not fit on the stack.
     #[error("the arguments and environment do not fit on the stack")]
     StackTooSmall,
+    /// The mode does not exist at this width.
+    #[error(
+        "--mmu {mode} is not available on RV{bits} (linear and sv32 are RV32 modes; sv39, \
+         sv48 and sv57 RV64 modes)"
+    )]
+    ModeWidth {
+        /// The mode asked for.
+        mode: MmuMode,
+        /// The width.
+        bits: u32,
+    },
+    /// The mode is not implemented by this build.
+    #[error("--mmu {0} is not implemented")]
+    Unsupported(MmuMode),
+    /// The program cannot even be started in this much physical memory.
+    #[error("out of physical memory while loading: {0} (try a larger --phys-mem)")]
+    OutOfMemory(String),
+    /// The image cannot be placed in this mode's address space.
+    #[error("the image does not fit the {mode} address space: {reason}")]
+    Layout {
+        /// The mode.
+        mode: MmuMode,
+        /// Why, in words.
+        reason: String,
+    },
 }
 
 /// Why the process ended.
@@ -111,6 +150,14 @@ pub enum ExitReason {
         word: Option<u32>,
         /// The address of the last jump or taken branch, if any: where control came from.
         jumped_from: Option<u64>,
+    },
+    /// Physical memory ran out while serving a fault: the process is killed, as Linux's
+    /// out-of-memory killer would ([`RunReport::os_reason`] says what was needed).
+    OutOfMemory {
+        /// PC of the faulting instruction.
+        pc: u64,
+        /// The address whose page could not be allocated.
+        va: u64,
     },
 }
 
@@ -135,6 +182,19 @@ pub struct RunReport {
     pub brk: u64,
     /// The translation hardware's counters and cycle breakdown.
     pub mmu: MmuStats,
+    /// The MMU mode the process ran in.
+    pub mode: MmuMode,
+    /// For a fault the OS could not serve or an out-of-memory end: the mode-specific
+    /// reason in words ("no mapping for 0x40000 (after munmap)", "store to a read-only
+    /// page").
+    pub os_reason: Option<String>,
+    /// Cycles charged for OS work (syscalls, faults, page-table writes, zeroing, copying);
+    /// included in `counters.cycles`.
+    pub os_cycles: u64,
+    /// Translation faults the OS handled (resolved or fatal).
+    pub faults: u64,
+    /// Memory-management statistics.
+    pub mm: MmStats,
 }
 
 /// Loads `image` and runs it to the end under `config`, with the guest's streams on `io`.

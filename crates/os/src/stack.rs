@@ -32,29 +32,54 @@ pub fn build(
     args: &[String],
     env: &[String],
 ) -> Result<u64, OsError> {
+    build_with(
+        |va, bytes| {
+            mem.slice_mut(va, bytes.len() as u64)?
+                .copy_from_slice(bytes);
+            Some(())
+        },
+        xlen,
+        top,
+        args,
+        env,
+    )
+}
+
+/// Builds the initial stack below `top`, storing each piece with `write(va, bytes)` (the
+/// address space's `copy_to_user`, which may allocate pages), and returns the initial
+/// stack pointer. `write` returning `None` means the stack does not fit.
+pub fn build_with(
+    mut write: impl FnMut(u64, &[u8]) -> Option<()>,
+    xlen: Xlen,
+    top: u64,
+    args: &[String],
+    env: &[String],
+) -> Result<u64, OsError> {
     let word = u64::from(xlen.bits() / 8);
     let too_big = || OsError::StackTooSmall;
     let mut cursor = top;
-    let mut push_bytes = |mem: &mut PhysMem, bytes: &[u8]| -> Result<u64, OsError> {
+    let mut push_bytes = |write: &mut dyn FnMut(u64, &[u8]) -> Option<()>,
+                          bytes: &[u8]|
+     -> Result<u64, OsError> {
         cursor = cursor.checked_sub(bytes.len() as u64).ok_or_else(too_big)?;
-        mem.slice_mut(cursor, bytes.len() as u64)
-            .ok_or_else(too_big)?
-            .copy_from_slice(bytes);
+        write(cursor, bytes).ok_or_else(too_big)?;
         Ok(cursor)
     };
-    let random = push_bytes(mem, &AT_RANDOM_BYTES)?;
-    let mut string_addrs = |mem: &mut PhysMem, list: &[String]| -> Result<Vec<u64>, OsError> {
+    let random = push_bytes(&mut write, &AT_RANDOM_BYTES)?;
+    let mut string_addrs = |write: &mut dyn FnMut(u64, &[u8]) -> Option<()>,
+                            list: &[String]|
+     -> Result<Vec<u64>, OsError> {
         let mut addrs = Vec::with_capacity(list.len());
         for s in list.iter().rev() {
             let mut bytes = s.as_bytes().to_vec();
             bytes.push(0);
-            addrs.push(push_bytes(mem, &bytes)?);
+            addrs.push(push_bytes(write, &bytes)?);
         }
         addrs.reverse();
         Ok(addrs)
     };
-    let env_addrs = string_addrs(mem, env)?;
-    let arg_addrs = string_addrs(mem, args)?;
+    let env_addrs = string_addrs(&mut write, env)?;
+    let arg_addrs = string_addrs(&mut write, args)?;
 
     let mut slots: Vec<u64> = Vec::with_capacity(args.len() + env.len() + 9);
     slots.push(args.len() as u64);
@@ -67,10 +92,11 @@ pub fn build(
     let strings_bottom = arg_addrs.first().copied().unwrap_or(random).min(random);
     let table = slots.len() as u64 * word;
     let sp = strings_bottom.checked_sub(table).ok_or_else(too_big)? & !15;
-    for (i, v) in slots.iter().enumerate() {
-        mem.write(sp + i as u64 * word, word, *v)
-            .ok_or_else(too_big)?;
-    }
+    let bytes: Vec<u8> = slots
+        .iter()
+        .flat_map(|v| v.to_le_bytes().into_iter().take(word as usize))
+        .collect();
+    write(sp, &bytes).ok_or_else(too_big)?;
     Ok(sp)
 }
 

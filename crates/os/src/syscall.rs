@@ -3,6 +3,7 @@
 //! Numbers and errno values come from the `isa/` tables (`atlas_isa::syscall`,
 //! `atlas_isa::errno`); results follow the Linux convention (a negative errno in `a0`).
 
+use crate::mm::{AddressSpace, MmEnv, MmapArgs};
 use crate::stack::PAGE_SIZE;
 use atlas_isa::{errno, syscall, Xlen};
 use atlas_mmu::{AccessCtx, AccessKind, Bus, Privilege};
@@ -58,7 +59,7 @@ impl<B: Bus> SyscallEnv<'_, '_, B> {
             kind,
             size: 1,
             privilege: Privilege::User,
-            asid: 0,
+            asid: self.bus.asid(),
             pc: 0,
         };
         let pa = self.bus.translate(ctx).ok()?;
@@ -235,6 +236,43 @@ impl Syscalls for LinuxBasics {
         };
         Some(Outcome::Return(ret))
     }
+}
+
+/// Serves the memory calls (`brk`, `mmap`, `munmap`, `mprotect`) on the process's address
+/// space; `None` for any other number. On RV32 `mmap`'s offset is in pages (`mmap2`).
+pub fn memory_call(
+    space: &mut dyn AddressSpace,
+    env: &mut MmEnv<'_>,
+    call: &SyscallArgs,
+) -> Option<u64> {
+    let [a0, a1, a2, a3, a4, a5] = call.args;
+    let ret = match call.nr {
+        syscall::BRK => space.brk(env, a0),
+        syscall::MMAP => {
+            let offset = match env.xlen {
+                Xlen::X32 => a5.checked_mul(PAGE_SIZE),
+                Xlen::X64 => Some(a5),
+            };
+            match offset {
+                Some(offset) => space.mmap(
+                    env,
+                    &MmapArgs {
+                        addr: a0,
+                        len: a1,
+                        prot: a2,
+                        flags: a3,
+                        fd: a4,
+                        offset,
+                    },
+                ),
+                None => neg_errno(errno::EINVAL),
+            }
+        }
+        syscall::MUNMAP => space.munmap(env, a0, a1),
+        syscall::MPROTECT => space.mprotect(env, a0, a1, a2),
+        _ => return None,
+    };
+    Some(ret)
 }
 
 /// The name of syscall `nr`, if the tables know it.
