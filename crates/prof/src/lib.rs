@@ -5,6 +5,7 @@
 pub mod callgrind;
 pub mod json;
 pub mod profile;
+pub mod replay;
 pub mod stats;
 pub mod table;
 pub mod trace;

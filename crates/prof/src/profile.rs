@@ -8,7 +8,7 @@
 //! instruction fetched last (the `sfence.vma`).
 
 use crate::trace::{Flush, Mapping, Record, Resolution, TraceError, TraceWriter};
-use atlas_mmu::{AccessKind, AccessObserver, Observation, Resolved};
+use atlas_mmu::{AccessKind, AccessObserver, Observation, Resolved, TranslateReason};
 use std::any::Any;
 use std::collections::HashMap;
 use std::io::Write;
@@ -234,6 +234,22 @@ fn classify(o: &Observation<'_>) -> (Counts, Resolution) {
     (c, resolution)
 }
 
+/// Whether a translation failing for `reason` looked the TLBs up first (page-table faults)
+/// or failed before them (non-canonical addresses, base-bounds and segment faults). A trace
+/// marks the latter with page shift 0 so a replay leaves its TLBs alone.
+pub fn reached_tlbs(reason: &TranslateReason) -> bool {
+    !matches!(
+        reason,
+        TranslateReason::NonCanonical { .. }
+            | TranslateReason::OutOfBounds { .. }
+            | TranslateReason::BaseOverflow { .. }
+            | TranslateReason::BeyondSegmentSpace { .. }
+            | TranslateReason::SegmentInvalid { .. }
+            | TranslateReason::SegmentOutOfBounds { .. }
+            | TranslateReason::SegmentProtection { .. }
+    )
+}
+
 impl AccessObserver for Recorder {
     fn access(&mut self, o: &Observation<'_>) {
         let (counts, resolved) = classify(o);
@@ -257,7 +273,8 @@ impl AccessObserver for Recorder {
             let entry = o.entry();
             let (pa, page_shift) = match o.outcome {
                 Ok(t) => (t.pa, t.page_shift.min(63) as u8),
-                Err(_) => (0, 12),
+                Err(f) if reached_tlbs(&f.reason) => (0, 12),
+                Err(_) => (0, 0),
             };
             let record = Record {
                 kind: o.ctx.kind,
