@@ -21,6 +21,8 @@ enum Command {
     Asm(cli::asm::Args),
     /// Disassemble an ELF file or a raw binary.
     Disasm(cli::disasm::Args),
+    /// Read access traces: dump them, or replay them on another machine.
+    Trace(cli::trace::Args),
 }
 
 fn main() -> ExitCode {
@@ -29,5 +31,6 @@ fn main() -> ExitCode {
         Command::Run(args) => cli::run::main(args),
         Command::Asm(args) => cli::asm::main(args),
         Command::Disasm(args) => cli::disasm::main(args),
+        Command::Trace(args) => cli::trace::main(args),
     }
 }

@@ -3,4 +3,6 @@
 pub mod asm;
 pub mod disasm;
 pub mod machine;
+pub mod profiling;
 pub mod run;
+pub mod trace;

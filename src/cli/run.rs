@@ -12,7 +12,7 @@ use atlas_os::{ExitReason, GuestIo, OsConfig, RunReport};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Exit code when `--max-insns` stops the guest (as `timeout(1)`).
 pub const EXIT_INSTRUCTION_LIMIT: u8 = 124;
@@ -48,6 +48,12 @@ pub struct Args {
     /// Do not print the run report.
     #[arg(long, short)]
     pub quiet: bool,
+    /// The machine: preset and TLB options.
+    #[command(flatten)]
+    pub machine: super::machine::MachineArgs,
+    /// Profiling and tracing outputs.
+    #[command(flatten)]
+    pub profiling: super::profiling::ProfilingArgs,
     /// Arguments passed to the guest (after `--`).
     #[arg(last = true)]
     pub args: Vec<String>,
@@ -104,6 +110,20 @@ pub fn main(args: Args) -> ExitCode {
         config.phys_mem = size;
     }
     config.mmu_mode = args.mmu;
+    config.mmu = match args.machine.config() {
+        Ok(mmu) => mmu,
+        Err(e) => {
+            say(&format!("atlas: {e}\n"));
+            return ExitCode::from(EXIT_HOST_ERROR);
+        }
+    };
+    let mut session = match super::profiling::Session::start(&args.profiling, &args.file, &image) {
+        Ok(session) => session,
+        Err(e) => {
+            say(&format!("atlas: {e}\n"));
+            return ExitCode::from(EXIT_HOST_ERROR);
+        }
+    };
     config.args = std::iter::once(args.file.display().to_string())
         .chain(args.args)
         .collect();
@@ -119,7 +139,7 @@ pub fn main(args: Args) -> ExitCode {
             stdout: &mut out,
             stderr: &mut err,
         };
-        atlas_os::run_image(&image, &config, &mut io)
+        session.run(&image, &config, &mut io)
     };
     let elapsed = start.elapsed();
     let _ = out.flush();
@@ -130,10 +150,18 @@ pub fn main(args: Args) -> ExitCode {
             if let Some(message) = message {
                 say(&message);
             }
+            let stats = super::profiling::run_stats(&args.file, &report, &config, elapsed);
             if !args.quiet {
-                say(&render_report(&report, elapsed));
+                say(&stats.render());
+                say(&render_report(&report));
             }
-            ExitCode::from(code)
+            match session.finish(&image, &stats) {
+                Ok(()) => ExitCode::from(code),
+                Err(e) => {
+                    say(&format!("atlas: {e}\n"));
+                    ExitCode::from(EXIT_HOST_ERROR)
+                }
+            }
         }
         Err(e) => {
             say(&format!("atlas: {}: {e}\n", args.file.display()));
@@ -253,29 +281,10 @@ pub fn fault_message(
     s
 }
 
-/// The run report: instructions, cycles, CPI, host time and speed, unknown syscalls.
-pub fn render_report(report: &RunReport, elapsed: Duration) -> String {
-    let insns = report.counters.instret;
-    let cpi = if insns == 0 {
-        0.0
-    } else {
-        report.cycles as f64 / insns as f64
-    };
-    let secs = elapsed.as_secs_f64();
-    let mips = if secs > 0.0 {
-        insns as f64 / secs / 1e6
-    } else {
-        0.0
-    };
-    let mut s = String::from("atlas: run report\n");
-    s.push_str(&format!("  instructions  {insns}\n"));
-    s.push_str(&format!(
-        "  cycles        {} (core {}, memory system {})\n",
-        report.cycles, report.counters.cycles, report.memory_cycles
-    ));
-    s.push_str(&format!("  CPI           {cpi:.3}\n"));
-    s.push_str(&format!("  host time     {secs:.3} s\n"));
-    s.push_str(&format!("  host MIPS     {mips:.1}\n"));
+/// The core's part of the run report (after [`atlas_prof::stats::RunStats::render`]):
+/// instructions by cost class, events, unknown syscalls.
+pub fn render_report(report: &RunReport) -> String {
+    let mut s = String::new();
     let c = &report.counters;
     let classes: Vec<String> = CostClass::ALL
         .iter()

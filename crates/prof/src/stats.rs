@@ -511,6 +511,18 @@ impl RunStats {
             ));
         }
 
+        let tlbs = self.render_tlbs();
+        if !tlbs.is_empty() {
+            s.push('\n');
+            s.push_str(&tlbs);
+        }
+        s
+    }
+
+    /// The per-TLB, per-kind table of the report (empty when the machine has no TLB or
+    /// nothing was looked up).
+    pub fn render_tlbs(&self) -> String {
+        let insns = self.instructions;
         let mut tlbs = Table::new(&[
             ("tlb", Align::Left),
             ("kind", Align::Left),
@@ -547,11 +559,10 @@ impl RunStats {
                 ]);
             }
         }
-        if tlbs.rows() > 0 {
-            s.push('\n');
-            s.push_str(&tlbs.render());
+        if tlbs.rows() == 0 {
+            return String::new();
         }
-        s
+        tlbs.render()
     }
 }
 
