@@ -2,4 +2,5 @@
 
 mod cli_disasm;
 mod disasm;
+mod profile;
 mod run;
