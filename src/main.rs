@@ -16,7 +16,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Assemble (if needed) and run a guest program.
-    Run(cli::run::Args),
+    Run(Box<cli::run::Args>),
     /// Assemble a program into a static RISC-V ELF executable.
     Asm(cli::asm::Args),
     /// Disassemble an ELF file or a raw binary.
@@ -28,7 +28,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run(args) => cli::run::main(args),
+        Command::Run(args) => cli::run::main(*args),
         Command::Asm(args) => cli::asm::main(args),
         Command::Disasm(args) => cli::disasm::main(args),
         Command::Trace(args) => cli::trace::main(args),
