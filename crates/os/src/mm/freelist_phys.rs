@@ -198,6 +198,22 @@ impl PhysRegions {
         Some(growth)
     }
 
+    /// Moves the region at `addr` to a new chunk of `new_size` bytes (rounded up to pages)
+    /// without trying to grow it in place: the new chunk is allocated while the old one is
+    /// held, the bytes copied, the old chunk freed (base-bounds growth, as Unix V6's
+    /// `expand()`). `None` if no chunk that large is free (nothing changes then).
+    pub fn relocate(&mut self, env: &mut MmEnv<'_>, addr: u64, new_size: u64) -> Option<u64> {
+        let old = self.list.size_of(addr)?;
+        let new = self.list.round(new_size)?.max(old);
+        let start = self.list.alloc(new)?;
+        self.place(env, addr, old, start, new, Direction::Up)?;
+        self.list.free(addr);
+        self.relocations += 1;
+        self.zero_new_part(env, start, old, new, Direction::Up);
+        self.note_peak();
+        Some(start)
+    }
+
     /// Copies the region's `old` bytes from `from` into the `new`-byte chunk at `to`.
     fn place(
         &mut self,

@@ -107,8 +107,7 @@ pub struct SegmentedSpace {
 
 /// `size` rounded up to pages (saturating).
 fn page_up(size: u64) -> u64 {
-    size.checked_next_multiple_of(PAGE)
-        .unwrap_or(u64::MAX & !(PAGE - 1))
+    size.checked_next_multiple_of(PAGE).unwrap_or(!(PAGE - 1))
 }
 
 /// A segmentation fault in words, naming the segment.
