@@ -1,9 +1,10 @@
 //! The interpreter: hart state, one `step` per instruction, and the run loop.
 
 use crate::csr::status;
+use crate::icache::{Decoded, ICache};
 use crate::{Costs, Counters, Exit, Trap, TrapCsrs, Word};
 use atlas_isa::{
-    decode, AluImmOp, AluOp, BranchOp, CsrImmOp, CsrOp, Inst, LoadOp, Reg, ShiftImmOp, StoreOp,
+    AluImmOp, AluOp, BranchOp, CostClass, CsrImmOp, CsrOp, Inst, LoadOp, Reg, ShiftImmOp, StoreOp,
     SystemOp,
 };
 use atlas_mmu::{AccessCtx, AccessKind, Bus, Privilege};
@@ -19,6 +20,8 @@ pub struct Cpu<X: Word> {
     costs: Costs,
     pub(crate) counters: Counters,
     last_jump_from: Option<X>,
+    /// Decoded instructions by physical address; `None` when switched off.
+    icache: Option<ICache>,
 }
 
 /// Which CSR read-modify-write an instruction performs.
@@ -41,7 +44,19 @@ impl<X: Word> Cpu<X> {
             costs,
             counters: Counters::default(),
             last_jump_from: None,
+            icache: Some(ICache::new()),
         }
+    }
+
+    /// Switches the decoded-instruction cache on (the default) or off. Results, counters and
+    /// cycles are the same either way; only host speed differs.
+    pub fn set_icache(&mut self, on: bool) {
+        self.icache = on.then(ICache::new);
+    }
+
+    /// Whether the decoded-instruction cache is on.
+    pub fn icache_enabled(&self) -> bool {
+        self.icache.is_some()
     }
 
     /// The program counter.
@@ -165,26 +180,57 @@ impl<X: Word> Cpu<X> {
     /// Executes one instruction. On a trap the hart's `pc` is the trapping instruction.
     #[inline(always)]
     pub fn step<B: Bus>(&mut self, bus: &mut B) -> Result<(), Trap> {
-        let word = bus
-            .fetch(self.ctx(self.pc, AccessKind::Fetch, 4))
-            .map_err(Trap::Memory)?;
-        let inst = decode(word, X::XLEN).map_err(|_| Trap::IllegalInstruction { word })?;
-        match self.execute(bus, inst, word) {
+        let d = self.fetch_decoded(bus)?;
+        match self.execute(bus, d.inst, d.word) {
             Ok(()) => {
-                self.retire(inst);
+                self.retire(d.class);
                 Ok(())
             }
             Err(trap @ (Trap::Ecall { .. } | Trap::Breakpoint)) => {
-                self.retire(inst);
+                self.retire(d.class);
                 Err(trap)
             }
             Err(trap) => Err(trap),
         }
     }
 
+    /// Fetches and decodes the instruction at `pc`: through the decoded-instruction cache
+    /// when it is on and the bus tracks code writes, else by reading and decoding the word.
+    /// Either way the fetch is translated and charged exactly once.
     #[inline(always)]
-    fn retire(&mut self, inst: Inst) {
-        let class = inst.opcode().cost_class();
+    fn fetch_decoded<B: Bus>(&mut self, bus: &mut B) -> Result<Decoded, Trap> {
+        let ctx = self.ctx(self.pc, AccessKind::Fetch, 4);
+        if let Some(icache) = self.icache.as_mut() {
+            // A misaligned pc may cross a page: that fetch takes the plain path.
+            if ctx.va & 3 == 0 && bus.code_watch().is_some() {
+                let pa = bus.fetch_pa(ctx).map_err(Trap::Memory)?;
+                if let Some(watch) = bus.code_watch() {
+                    icache.sync(watch);
+                }
+                if let Some(d) = icache.get(pa) {
+                    return Ok(d);
+                }
+                return self.decode_and_cache(bus, pa);
+            }
+        }
+        let word = bus.fetch(ctx).map_err(Trap::Memory)?;
+        Decoded::new(word, X::XLEN).ok_or(Trap::IllegalInstruction { word })
+    }
+
+    /// An instruction-cache miss: reads the word at `pa` (already translated and charged),
+    /// decodes it and caches it.
+    #[cold]
+    fn decode_and_cache<B: Bus>(&mut self, bus: &mut B, pa: u64) -> Result<Decoded, Trap> {
+        let word = bus.phys().read(pa, 4).map_or(0, |w| w as u32);
+        let d = Decoded::new(word, X::XLEN).ok_or(Trap::IllegalInstruction { word })?;
+        if let (Some(icache), Some(watch)) = (self.icache.as_mut(), bus.code_watch()) {
+            icache.insert(pa, d, watch);
+        }
+        Ok(d)
+    }
+
+    #[inline(always)]
+    fn retire(&mut self, class: CostClass) {
         let c = &mut self.counters;
         c.instret = c.instret.wrapping_add(1);
         c.per_class[class as usize] = c.per_class[class as usize].wrapping_add(1);

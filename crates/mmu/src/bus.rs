@@ -7,11 +7,12 @@
 //! physical memory, the MMU control registers and, when configured, the translation hardware
 //! ([`Translator`]: TLBs, page-walk caches, walker, base/bounds, segments).
 
+use crate::codewatch::CodeWatch;
 use crate::config::MmuConfig;
 use crate::fault::{TranslateFault, TranslateReason};
 use crate::observe::{AccessObserver, Observation, ObserverSlot};
 use crate::regs::MmuRegs;
-use crate::translate::{Resolved, Translation, Translator};
+use crate::translate::{Resolved, TlbLevel, Translation, Translator};
 use crate::{AccessCtx, AccessKind, PhysMem};
 use atlas_isa::Xlen;
 use std::fmt;
@@ -127,6 +128,21 @@ pub trait Bus {
 
     /// Physical memory, mutable, for loaders and the OS.
     fn phys_mut(&mut self) -> &mut PhysMem;
+
+    /// Translates the fetch `ctx` exactly as [`Bus::fetch`] would (same checks, cycles and
+    /// counters) and returns the physical address of the instruction instead of reading it,
+    /// so that an instruction cache keyed by physical address can skip decoding.
+    #[inline(always)]
+    fn fetch_pa(&mut self, ctx: AccessCtx) -> Result<u64, MemFault> {
+        self.translate(ctx)
+    }
+
+    /// The record of writes to pages holding decoded instructions, for an instruction
+    /// cache; `None` if this bus does not track writes (the CPU then decodes every fetch).
+    #[inline(always)]
+    fn code_watch(&mut self) -> Option<&mut CodeWatch> {
+        None
+    }
 }
 
 /// The bus Atlas runs guests on: physical memory, the MMU registers, and the translation
@@ -145,6 +161,7 @@ pub struct SystemBus {
     translator: Option<Translator>,
     cycles: u64,
     observer: ObserverSlot,
+    code: CodeWatch,
 }
 
 /// Bytes in the smallest page: accesses crossing this boundary are split.
@@ -159,6 +176,7 @@ impl SystemBus {
             translator: None,
             cycles: 0,
             observer: ObserverSlot::default(),
+            code: CodeWatch::default(),
         }
     }
 
@@ -171,6 +189,7 @@ impl SystemBus {
             translator: Some(Translator::new(config)?),
             cycles: 0,
             observer: ObserverSlot::default(),
+            code: CodeWatch::default(),
         })
     }
 
@@ -188,6 +207,29 @@ impl SystemBus {
     /// flush, for profiling and tracing.
     pub fn set_observer(&mut self, observer: Option<Box<dyn AccessObserver>>) {
         self.observer = ObserverSlot(observer);
+        self.flush_fast_path();
+    }
+
+    /// Switches the translation fast path ([`crate::fastpath`]) on (the default) or off.
+    /// Counters and cycles are identical either way; only host speed differs.
+    pub fn set_fast_path(&mut self, on: bool) {
+        if let Some(t) = self.translator.as_mut() {
+            t.fast_path_mut().set_enabled(on);
+        }
+    }
+
+    /// Drops every fast-path entry (the modelled state they stood on may have changed).
+    fn flush_fast_path(&mut self) {
+        if let Some(t) = self.translator.as_mut() {
+            t.fast_path_mut().flush_all();
+        }
+    }
+
+    /// The physical address of `ctx` from the fast path, with the hit counted; `None` to
+    /// take the modelled path.
+    #[inline(always)]
+    fn fast_pa(&mut self, ctx: &AccessCtx) -> Option<u64> {
+        self.translator.as_mut()?.fast_path_mut().lookup(ctx)
     }
 
     /// Removes the observer and hands it back.
@@ -226,6 +268,12 @@ impl SystemBus {
         }
         let pa = match translated {
             Ok(tr) => {
+                if let Resolved::Walk {
+                    ad_written: true, ..
+                } = tr.resolved
+                {
+                    self.note_ad_write(ctx);
+                }
                 self.cycles = self.cycles.wrapping_add(tr.cycles);
                 tr.pa
             }
@@ -243,9 +291,35 @@ impl SystemBus {
             .checked_add(u64::from(ctx.size))
             .is_some_and(|end| end <= self.phys.size());
         if in_memory {
+            if self.observer.0.is_none() {
+                if let Some(t) = self.translator.as_mut() {
+                    t.fast_fill(&self.regs, ctx, self.phys.size());
+                }
+            }
             Ok(pa)
         } else {
             Err(self.beyond_memory(ctx, pa))
+        }
+    }
+
+    /// Tells the instruction cache's write watch about the A/D write-back a walk for `ctx`
+    /// just made (to the leaf PTE now cached for `ctx`).
+    #[cold]
+    fn note_ad_write(&mut self, ctx: &AccessCtx) {
+        let l1 = match ctx.kind {
+            AccessKind::Fetch => TlbLevel::L1I,
+            AccessKind::Load | AccessKind::Store => TlbLevel::L1D,
+        };
+        let pte_addr = self.translator.as_ref().and_then(|t| {
+            [l1, TlbLevel::L2].into_iter().find_map(|level| {
+                t.tlb(level)
+                    .and_then(|tlb| tlb.find(ctx.va, ctx.asid))
+                    .map(|(_, entry)| entry.pte_addr)
+            })
+        });
+        match pte_addr {
+            Some(pa) => self.code.note_write(pa, 8),
+            None => self.code.note_unknown_write(),
         }
     }
 
@@ -294,6 +368,7 @@ impl SystemBus {
     #[inline(always)]
     fn write_part(&mut self, ctx: &AccessCtx, value: u64) -> Result<(), MemFault> {
         let pa = self.translate_part(ctx)?;
+        self.code.note_write(pa, u64::from(ctx.size));
         match self.phys.write(pa, u64::from(ctx.size), value) {
             Some(()) => Ok(()),
             None => Err(self.beyond_memory(ctx, pa)),
@@ -337,6 +412,8 @@ impl SystemBus {
         let pa_lo = self.translate_part(&lo).map_err(whole_fault)?;
         let pa_hi = self.translate_part(&hi).map_err(whole_fault)?;
         let high = value >> (8 * u32::from(lo.size));
+        self.code.note_write(pa_lo, u64::from(lo.size));
+        self.code.note_write(pa_hi, u64::from(hi.size));
         match (
             self.phys.write(pa_lo, u64::from(lo.size), value),
             self.phys.write(pa_hi, u64::from(hi.size), high),
@@ -355,7 +432,21 @@ impl Bus for SystemBus {
     }
 
     #[inline(always)]
+    fn fetch_pa(&mut self, ctx: AccessCtx) -> Result<u64, MemFault> {
+        if let Some(pa) = self.fast_pa(&ctx) {
+            return Ok(pa);
+        }
+        self.translate(ctx)
+    }
+
+    #[inline(always)]
     fn load(&mut self, ctx: AccessCtx) -> Result<u64, MemFault> {
+        if let Some(pa) = self.fast_pa(&ctx) {
+            return self
+                .phys
+                .read(pa, u64::from(ctx.size))
+                .ok_or_else(|| self.beyond_memory(&ctx, pa));
+        }
         match Self::split(&ctx) {
             None => self.read_part(&ctx),
             Some((lo, hi)) => self.load_split(&ctx, lo, hi),
@@ -364,6 +455,13 @@ impl Bus for SystemBus {
 
     #[inline(always)]
     fn store(&mut self, ctx: AccessCtx, value: u64) -> Result<(), MemFault> {
+        if let Some(pa) = self.fast_pa(&ctx) {
+            self.code.note_write(pa, u64::from(ctx.size));
+            return match self.phys.write(pa, u64::from(ctx.size), value) {
+                Some(()) => Ok(()),
+                None => Err(self.beyond_memory(&ctx, pa)),
+            };
+        }
         match Self::split(&ctx) {
             None => self.write_part(&ctx, value),
             Some((lo, hi)) => self.store_split(&ctx, lo, hi, value),
@@ -379,7 +477,11 @@ impl Bus for SystemBus {
     }
 
     fn cycles(&self) -> u64 {
-        self.cycles
+        let fast = self
+            .translator
+            .as_ref()
+            .map_or(0, Translator::fast_path_cycles);
+        self.cycles.wrapping_add(fast)
     }
 
     fn read_csr(&self, number: u16) -> Option<u64> {
@@ -387,7 +489,11 @@ impl Bus for SystemBus {
     }
 
     fn write_csr(&mut self, number: u16, value: u64) -> Option<()> {
-        self.regs.write_csr(number, value)
+        let written = self.regs.write_csr(number, value);
+        if written.is_some() {
+            self.flush_fast_path();
+        }
+        written
     }
 
     fn asid(&self) -> u16 {
@@ -395,6 +501,9 @@ impl Bus for SystemBus {
     }
 
     fn set_status(&mut self, sum: bool, mxr: bool) {
+        if (sum, mxr) != (self.regs.sum, self.regs.mxr) {
+            self.flush_fast_path();
+        }
         self.regs.sum = sum;
         self.regs.mxr = mxr;
     }
@@ -414,7 +523,13 @@ impl Bus for SystemBus {
     }
 
     fn phys_mut(&mut self) -> &mut PhysMem {
+        self.code.note_unknown_write();
         &mut self.phys
+    }
+
+    #[inline(always)]
+    fn code_watch(&mut self) -> Option<&mut CodeWatch> {
+        Some(&mut self.code)
     }
 }
 

@@ -4,10 +4,12 @@
 
 mod access;
 mod bus;
+mod codewatch;
 mod phys;
 
 pub mod basebound;
 pub mod config;
+pub mod fastpath;
 pub mod fault;
 pub mod format;
 pub mod observe;
@@ -24,6 +26,7 @@ pub mod walker;
 
 pub use access::{AccessCtx, AccessKind, Privilege};
 pub use bus::{Bus, FaultReason, MemFault, SystemBus};
+pub use codewatch::CodeWatch;
 pub use phys::{PhysMem, DEFAULT_PHYS_SIZE, MAX_PHYS_SIZE};
 
 pub use config::{Geometry, Latencies, MmuConfig};

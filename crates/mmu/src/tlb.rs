@@ -71,6 +71,9 @@ pub struct Tlb {
     size_counts: [u32; 64],
     /// Bit s set when `size_counts[s] > 0`.
     size_mask: u64,
+    /// Bumped whenever contents or replacement state change, so a fast path in front of
+    /// the TLB knows when its entries may no longer stand for state-free hits.
+    generation: u64,
 }
 
 impl Tlb {
@@ -85,6 +88,7 @@ impl Tlb {
             policy: Policy::new(geometry.policy, sets, ways, seed),
             size_counts: [0; 64],
             size_mask: 0,
+            generation: 0,
         }
     }
 
@@ -127,7 +131,18 @@ impl Tlb {
     /// Records a hit on `slot` with the replacement policy.
     #[inline]
     pub fn touch(&mut self, slot: Slot) {
+        if self.policy.hit_would_change_state(slot.set, slot.way) {
+            self.generation = self.generation.wrapping_add(1);
+        }
         self.policy.touch(slot.set, slot.way);
+    }
+
+    /// A count that changes whenever the TLB's contents or replacement state change (a
+    /// fill, a flush, or a hit that moves replacement state); equal counts mean nothing
+    /// changed in between.
+    #[inline(always)]
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Looks `va` up and, on a hit, updates the replacement state.
@@ -176,6 +191,7 @@ impl Tlb {
         self.size_counts[shift as usize & 63] += 1;
         self.size_mask |= 1 << (shift & 63);
         self.policy.fill(set, way);
+        self.generation = self.generation.wrapping_add(1);
         evicted
     }
 
@@ -200,6 +216,7 @@ impl Tlb {
                 }
                 self.forget_size(e.page_shift);
                 self.policy.invalidate(set, way);
+                self.generation = self.generation.wrapping_add(1);
                 dropped += 1;
             }
         }

@@ -11,6 +11,7 @@
 use crate::access::{AccessCtx, AccessKind};
 use crate::basebound;
 use crate::config::{Geometry, MmuConfig};
+use crate::fastpath::{FastPath, HitClass};
 use crate::fault::{TranslateFault, TranslateReason};
 use crate::format::Format;
 use crate::phys::PhysMem;
@@ -120,6 +121,9 @@ pub struct Translator {
     l2: Option<Tlb>,
     pwc: PageWalkCaches,
     stats: MmuStats,
+    fast: FastPath,
+    /// Generations of the L1 instruction and data TLBs the fast-path entries stand on.
+    fast_seen: [u64; 2],
 }
 
 fn new_tlb(geometry: Option<Geometry>, seed: u64) -> Option<Tlb> {
@@ -137,6 +141,8 @@ impl Translator {
             l2: new_tlb(config.l2, seed.wrapping_add(2)),
             pwc: PageWalkCaches::new(&config.pwc, seed),
             stats: MmuStats::default(),
+            fast: FastPath::default(),
+            fast_seen: [0; 2],
             config,
         })
     }
@@ -151,12 +157,118 @@ impl Translator {
         let mut stats = self.stats.clone();
         stats.pwc_lookups = self.pwc.lookups;
         stats.pwc_hits = self.pwc.hits;
+        self.add_fast_hits(&mut stats);
         stats
+    }
+
+    /// Counts the fast path's hits as the modelled translations they stand for.
+    fn add_fast_hits(&self, stats: &mut MmuStats) {
+        let lat = self.config.latencies;
+        for kind in AccessKind::ALL {
+            let k = kind_index(kind);
+            let bare = self.fast.hits_of(kind, HitClass::Bare);
+            let bounded = self.fast.hits_of(kind, HitClass::BaseBounds);
+            let l1 = self.fast.hits_of(kind, HitClass::L1);
+            if let Some(n) = stats.translations.get_mut(k) {
+                *n += bare + bounded + l1;
+            }
+            stats.cycles.base_bounds += bounded * lat.base_bounds;
+            stats.cycles.l1 += l1 * lat.l1_lookup;
+            let counters = if kind == AccessKind::Fetch {
+                &mut stats.l1i
+            } else {
+                &mut stats.l1d
+            };
+            for field in [&mut counters.accesses, &mut counters.hits] {
+                if let Some(n) = field.get_mut(k) {
+                    *n += l1;
+                }
+            }
+        }
+    }
+
+    /// Translation cycles of the fast path's hits (what the modelled hits would have
+    /// charged), which the bus adds to its own count.
+    #[inline]
+    pub fn fast_path_cycles(&self) -> u64 {
+        let lat = self.config.latencies;
+        AccessKind::ALL
+            .into_iter()
+            .map(|kind| {
+                self.fast.hits_of(kind, HitClass::BaseBounds) * lat.base_bounds
+                    + self.fast.hits_of(kind, HitClass::L1) * lat.l1_lookup
+            })
+            .sum()
+    }
+
+    /// The fast path (for its switch and hit counts).
+    pub fn fast_path(&self) -> &FastPath {
+        &self.fast
+    }
+
+    /// The fast path, mutable: the bus looks accesses up in it and flushes it when the MMU
+    /// registers change.
+    #[inline(always)]
+    pub fn fast_path_mut(&mut self) -> &mut FastPath {
+        &mut self.fast
+    }
+
+    /// After a modelled translation of `ctx` succeeded: holds its page in the fast path if
+    /// the next access to it would resolve the same way with no state change (see
+    /// [`crate::fastpath`]) and the whole page is in physical memory of `phys_size` bytes.
+    pub fn fast_fill(&mut self, regs: &MmuRegs, ctx: &AccessCtx, phys_size: u64) {
+        if !self.fast.enabled() {
+            return;
+        }
+        let va_page = ctx.va & !0xfff;
+        let fill = match regs.mode(ctx.privilege) {
+            Mode::Bare => Some((va_page, HitClass::Bare)),
+            Mode::BaseBounds { base, bound } => va_page
+                .checked_add(0x1000)
+                .filter(|end| *end <= bound)
+                .and_then(|_| base.checked_add(va_page))
+                .map(|pa| (pa, HitClass::BaseBounds)),
+            Mode::Segmented { .. } => None,
+            Mode::Paged { .. } => {
+                if self.l1_hit_would_change_state(regs, ctx) != Some(false) {
+                    return;
+                }
+                let tlb = if ctx.kind == AccessKind::Fetch {
+                    self.l1i.as_ref()
+                } else {
+                    self.l1d.as_ref()
+                };
+                tlb.and_then(|t| t.find(ctx.va, ctx.asid))
+                    .map(|(_, entry)| (entry.translate(va_page), HitClass::L1))
+            }
+        };
+        if let Some((pa_base, class)) = fill {
+            if pa_base
+                .checked_add(0x1000)
+                .is_some_and(|end| end <= phys_size)
+            {
+                self.fast.fill(ctx, pa_base, class);
+            }
+        }
+    }
+
+    /// Drops fast-path entries whose L1 TLB changed since they were filled.
+    #[inline]
+    fn sync_fast_path(&mut self) {
+        let generations = [&self.l1i, &self.l1d].map(|t| t.as_ref().map_or(0, Tlb::generation));
+        if generations[0] != self.fast_seen[0] {
+            self.fast.flush_kind(AccessKind::Fetch);
+        }
+        if generations[1] != self.fast_seen[1] {
+            self.fast.flush_data();
+        }
+        self.fast_seen = generations;
     }
 
     /// Zeroes every counter (the cached translations stay).
     pub fn reset_stats(&mut self) {
         self.stats = MmuStats::default();
+        self.fast.hits = Default::default();
         self.pwc.lookups = Default::default();
         self.pwc.hits = Default::default();
     }
@@ -210,6 +322,8 @@ impl Translator {
             tlb.flush(va, asid);
         }
         self.pwc.flush(va, asid);
+        self.fast.flush_all();
+        self.sync_fast_path();
         if let Some(n) = self.stats.flushes.get_mut(FlushKind::of(va, asid) as usize) {
             *n += 1;
         }
@@ -267,7 +381,11 @@ impl Translator {
                 format,
                 root,
                 linear_len,
-            } => self.translate_paged(mem, regs, ctx, format, root, linear_len),
+            } => {
+                let result = self.translate_paged(mem, regs, ctx, format, root, linear_len);
+                self.sync_fast_path();
+                result
+            }
         }
     }
 

@@ -1,0 +1,209 @@
+//! The decoded-instruction cache: decoded instructions per 4 KiB physical page, so the hot
+//! loop decodes each instruction word once instead of on every execution.
+//!
+//! It is keyed by *physical* address: the fetch is still translated for every instruction
+//! (so ITLB counts and cycles are exact), and only the decode is skipped. A page's decoded
+//! instructions are dropped as soon as anything writes that page — the bus reports the
+//! writes through its [`CodeWatch`] — so self-modifying code behaves the same with the cache
+//! on or off, with or without `fence.i`. Slots are filled lazily, one instruction at a time,
+//! so data that shares a page with code is never decoded.
+
+use atlas_isa::{decode, CostClass, Inst, Xlen};
+use atlas_mmu::CodeWatch;
+
+/// Instructions per 4 KiB page.
+const SLOTS: usize = 1024;
+
+/// An instruction as the interpreter needs it: decoded, with its word (for trap values) and
+/// its cost class (so retiring needs no lookup).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Decoded {
+    /// The instruction.
+    pub inst: Inst,
+    /// Its encoding.
+    pub word: u32,
+    /// Its cost class.
+    pub class: CostClass,
+}
+
+impl Decoded {
+    /// Decodes `word` for a hart of width `xlen`; `None` if it is not a valid instruction.
+    #[inline]
+    pub fn new(word: u32, xlen: Xlen) -> Option<Decoded> {
+        let inst = decode(word, xlen).ok()?;
+        Some(Decoded {
+            inst,
+            word,
+            class: inst.opcode().cost_class(),
+        })
+    }
+}
+
+/// The decoded instructions of one physical page (a slot is `None` until first executed).
+#[derive(Clone)]
+struct Page {
+    ppn: u64,
+    slots: Box<[Option<Decoded>]>,
+}
+
+/// The cache. Pages are kept in a pool and found through a table indexed by physical page
+/// number; the page of the previous lookup is remembered, as straight-line code stays on it.
+#[derive(Clone)]
+pub(crate) struct ICache {
+    /// Physical page number → index into `pages` plus one (zero: not cached).
+    map: Vec<u32>,
+    pages: Vec<Page>,
+    /// Indices of pages in `pages` that hold nothing.
+    free: Vec<u32>,
+    /// The page of the last lookup: its number and index (`u64::MAX` when none).
+    last_ppn: u64,
+    last_index: usize,
+    /// Scratch for draining the write notes.
+    written: Vec<u64>,
+}
+
+impl std::fmt::Debug for ICache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ICache")
+            .field("pages", &(self.pages.len() - self.free.len()))
+            .finish()
+    }
+}
+
+impl ICache {
+    /// An empty cache.
+    pub fn new() -> ICache {
+        ICache {
+            map: Vec::new(),
+            pages: Vec::new(),
+            free: Vec::new(),
+            last_ppn: u64::MAX,
+            last_index: 0,
+            written: Vec::new(),
+        }
+    }
+
+    /// Drops the pages `watch` reports written since the last call.
+    #[inline(always)]
+    pub fn sync(&mut self, watch: &mut CodeWatch) {
+        if watch.has_writes() {
+            self.drop_written(watch);
+        }
+    }
+
+    #[cold]
+    fn drop_written(&mut self, watch: &mut CodeWatch) {
+        let mut written = std::mem::take(&mut self.written);
+        if watch.drain(&mut written) {
+            self.clear();
+        } else {
+            for &ppn in &written {
+                self.drop_page(ppn);
+            }
+        }
+        written.clear();
+        self.written = written;
+    }
+
+    /// Drops every page.
+    pub fn clear(&mut self) {
+        for index in 0..self.pages.len() {
+            let ppn = self.pages.get(index).map_or(u64::MAX, |p| p.ppn);
+            if ppn != u64::MAX {
+                self.drop_page(ppn);
+            }
+        }
+    }
+
+    fn drop_page(&mut self, ppn: u64) {
+        let Some(entry) = usize::try_from(ppn).ok().and_then(|i| self.map.get_mut(i)) else {
+            return;
+        };
+        let Some(index) = entry.checked_sub(1) else {
+            return;
+        };
+        *entry = 0;
+        if let Some(page) = self.pages.get_mut(index as usize) {
+            page.ppn = u64::MAX;
+            page.slots.fill(None);
+        }
+        self.free.push(index);
+        if self.last_ppn == ppn {
+            self.last_ppn = u64::MAX;
+        }
+    }
+
+    /// The decoded instruction at physical address `pa` (4-byte aligned, in memory), if
+    /// cached.
+    #[inline(always)]
+    pub fn get(&mut self, pa: u64) -> Option<Decoded> {
+        let ppn = pa >> 12;
+        if ppn != self.last_ppn {
+            self.find_page(ppn)?;
+        }
+        let slot = (pa >> 2) as usize % SLOTS;
+        self.pages
+            .get(self.last_index)
+            .and_then(|p| p.slots.get(slot))
+            .copied()
+            .flatten()
+    }
+
+    /// Makes `ppn` the remembered page if it is cached.
+    #[inline(never)]
+    fn find_page(&mut self, ppn: u64) -> Option<()> {
+        let index = usize::try_from(ppn)
+            .ok()
+            .and_then(|i| self.map.get(i))
+            .copied()?
+            .checked_sub(1)?;
+        self.last_ppn = ppn;
+        self.last_index = index as usize;
+        Some(())
+    }
+
+    /// Caches `decoded` for physical address `pa`, asking `watch` to report writes to its
+    /// page.
+    #[cold]
+    pub fn insert(&mut self, pa: u64, decoded: Decoded, watch: &mut CodeWatch) {
+        let ppn = pa >> 12;
+        let Ok(map_index) = usize::try_from(ppn) else {
+            return;
+        };
+        if self.find_page(ppn).is_none() {
+            let index = match self.free.pop() {
+                Some(index) => index,
+                None => {
+                    let Ok(index) = u32::try_from(self.pages.len()) else {
+                        return;
+                    };
+                    self.pages.push(Page {
+                        ppn: u64::MAX,
+                        slots: vec![None; SLOTS].into_boxed_slice(),
+                    });
+                    index
+                }
+            };
+            if map_index >= self.map.len() {
+                self.map.resize(map_index + 1, 0);
+            }
+            if let Some(entry) = self.map.get_mut(map_index) {
+                *entry = index + 1;
+            }
+            if let Some(page) = self.pages.get_mut(index as usize) {
+                page.ppn = ppn;
+            }
+            watch.watch(ppn);
+            self.last_ppn = ppn;
+            self.last_index = index as usize;
+        }
+        let slot = (pa >> 2) as usize % SLOTS;
+        if let Some(s) = self
+            .pages
+            .get_mut(self.last_index)
+            .and_then(|p| p.slots.get_mut(slot))
+        {
+            *s = Some(decoded);
+        }
+    }
+}

@@ -1,0 +1,284 @@
+//! The exact translation fast path: host-side, direct-mapped translation caches in front of
+//! the modelled hardware, one per access kind (fetch, load, store), as Spike's.
+//!
+//! An entry maps one 4 KiB virtual page, for one privilege and address space, to the
+//! physical address of its first byte. It is filled only for a translation whose modelled
+//! resolution leaves no trace but counters and cycles:
+//!
+//! - bare mode (nothing is modelled but the translation count);
+//! - base-bounds, when the whole page is below the bound;
+//! - a paged L1 TLB hit that [`crate::Tlb::hit_would_change_state`] says changes no
+//!   replacement state (the MRU way under LRU, any resident entry under FIFO or random, an
+//!   entry whose tree-PLRU bits already point away from it), with the permission granted
+//!   and, for a store, D already set.
+//!
+//! A hit counts itself in [`FastPath::hits`] by kind and by what it stands for; the
+//! translator adds those counts to its statistics exactly as the modelled hits would have
+//! counted, so every counter and cycle is the same with the fast path on or off. The
+//! translator drops the entries whenever the modelled state they stand on changes: any
+//! replacement-state change, fill or flush of the L1 TLB behind them, `sfence.vma`, a write
+//! to an MMU register, SUM or MXR. The privilege and the ASID are part of the tag, so a
+//! privilege change needs no flush. Misaligned accesses (and so every page-crossing one)
+//! always take the slow path.
+
+use crate::access::{AccessCtx, AccessKind, Privilege};
+
+/// Entries per access kind (direct-mapped by virtual page number).
+pub const ENTRIES: usize = 64;
+const _: () = assert!(ENTRIES.is_power_of_two() && ENTRIES <= 64);
+
+/// Tag bit saying the entry is valid; tags of real keys always have it.
+const VALID: u64 = 1 << 63;
+/// An empty slot: privilege code 3, which no key uses, so it matches no key.
+const EMPTY: u64 = VALID | 3 << 61;
+/// ASIDs that fit in the tag (9 bits: every Sv32 ASID, and the first 512 of Sv39/48/57).
+const TAG_ASIDS: u16 = 512;
+
+/// What a fast-path hit stands for, so the translator can count it as that.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum HitClass {
+    /// A bare-mode translation.
+    Bare = 0,
+    /// A base-bounds translation within the bound.
+    BaseBounds = 1,
+    /// A paged access that hit its L1 TLB.
+    L1 = 2,
+}
+
+impl HitClass {
+    /// Every class, in index order.
+    pub const ALL: [HitClass; 3] = [HitClass::Bare, HitClass::BaseBounds, HitClass::L1];
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    tag: u64,
+    /// Physical address of the first byte of the virtual page.
+    pa_base: u64,
+    class: HitClass,
+}
+
+const EMPTY_ENTRY: Entry = Entry {
+    tag: EMPTY,
+    pa_base: 0,
+    class: HitClass::Bare,
+};
+
+/// The fast-path arrays and their hit counts.
+#[derive(Clone, Debug)]
+pub struct FastPath {
+    enabled: bool,
+    entries: Box<[[Entry; ENTRIES]; 3]>,
+    /// Bit `i` of `live[k]`: entry `i` of kind `k` is filled (so a flush touches only those).
+    live: [u64; 3],
+    /// Hits served, by access kind and [`HitClass`].
+    pub hits: [[u64; 3]; 3],
+}
+
+impl Default for FastPath {
+    fn default() -> FastPath {
+        FastPath {
+            enabled: true,
+            entries: Box::new([[EMPTY_ENTRY; ENTRIES]; 3]),
+            live: [0; 3],
+            hits: [[0; 3]; 3],
+        }
+    }
+}
+
+/// The array index of an access kind.
+#[inline(always)]
+const fn kind_slot(kind: AccessKind) -> usize {
+    match kind {
+        AccessKind::Fetch => 0,
+        AccessKind::Load => 1,
+        AccessKind::Store => 2,
+    }
+}
+
+/// The tag an access must find: its virtual page number (52 bits), ASID, privilege, valid.
+/// An ASID too wide for the tag gives a key that matches nothing.
+#[inline(always)]
+fn key(ctx: &AccessCtx) -> u64 {
+    if ctx.asid >= TAG_ASIDS {
+        return 0;
+    }
+    let privilege: u64 = match ctx.privilege {
+        Privilege::User => 0,
+        Privilege::Supervisor => 1,
+        Privilege::Machine => 2,
+    };
+    (ctx.va >> 12) | u64::from(ctx.asid) << 52 | privilege << 61 | VALID
+}
+
+#[inline(always)]
+fn index(va: u64) -> usize {
+    (va >> 12) as usize & (ENTRIES - 1)
+}
+
+impl FastPath {
+    /// Whether the fast path is on (it is by default).
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// Switches the fast path on or off (off: every access takes the modelled path).
+    pub fn set_enabled(&mut self, on: bool) {
+        self.enabled = on;
+        self.flush_all();
+    }
+
+    /// The physical address of `ctx` if the fast path holds its page, counting the hit.
+    #[inline(always)]
+    pub fn lookup(&mut self, ctx: &AccessCtx) -> Option<u64> {
+        if ctx.va & u64::from(ctx.size.wrapping_sub(1)) != 0 {
+            return None;
+        }
+        let k = kind_slot(ctx.kind);
+        let entry = self.entries.get(k)?.get(index(ctx.va))?;
+        if entry.tag != key(ctx) {
+            return None;
+        }
+        let (pa_base, class) = (entry.pa_base, entry.class);
+        if let Some(n) = self.hits.get_mut(k).and_then(|h| h.get_mut(class as usize)) {
+            *n += 1;
+        }
+        Some(pa_base.wrapping_add(ctx.va & 0xfff))
+    }
+
+    /// Holds the page of `ctx` as mapping to `pa_base`, served as `class`.
+    pub fn fill(&mut self, ctx: &AccessCtx, pa_base: u64, class: HitClass) {
+        let tag = key(ctx);
+        if !self.enabled || tag == 0 {
+            return;
+        }
+        let k = kind_slot(ctx.kind);
+        let i = index(ctx.va);
+        if let Some(entry) = self.entries.get_mut(k).and_then(|e| e.get_mut(i)) {
+            *entry = Entry {
+                tag,
+                pa_base,
+                class,
+            };
+            if let Some(live) = self.live.get_mut(k) {
+                *live |= 1 << i;
+            }
+        }
+    }
+
+    /// Drops every entry of access kind `kind`.
+    pub fn flush_kind(&mut self, kind: AccessKind) {
+        let k = kind_slot(kind);
+        let (Some(live), Some(entries)) = (self.live.get_mut(k), self.entries.get_mut(k)) else {
+            return;
+        };
+        let mut bits = std::mem::take(live);
+        while bits != 0 {
+            if let Some(e) = entries.get_mut(bits.trailing_zeros() as usize) {
+                *e = EMPTY_ENTRY;
+            }
+            bits &= bits - 1;
+        }
+    }
+
+    /// Drops the entries standing on the L1 data TLB (loads and stores).
+    pub fn flush_data(&mut self) {
+        self.flush_kind(AccessKind::Load);
+        self.flush_kind(AccessKind::Store);
+    }
+
+    /// Drops every entry.
+    pub fn flush_all(&mut self) {
+        for kind in AccessKind::ALL {
+            self.flush_kind(kind);
+        }
+    }
+
+    /// Hits of access kind `kind` served as `class`.
+    pub fn hits_of(&self, kind: AccessKind, class: HitClass) -> u64 {
+        self.hits
+            .get(kind_slot(kind))
+            .and_then(|h| h.get(class as usize))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(va: u64, kind: AccessKind, size: u8, privilege: Privilege, asid: u16) -> AccessCtx {
+        AccessCtx {
+            va,
+            kind,
+            size,
+            privilege,
+            asid,
+            pc: 0,
+        }
+    }
+
+    #[test]
+    fn a_hit_needs_the_same_page_kind_privilege_and_asid() {
+        let mut f = FastPath::default();
+        let load = ctx(0x4_5000, AccessKind::Load, 4, Privilege::User, 7);
+        f.fill(&load, 0x9000, HitClass::L1);
+        assert_eq!(
+            f.lookup(&ctx(0x4_5ffc, AccessKind::Load, 4, Privilege::User, 7)),
+            Some(0x9ffc)
+        );
+        assert_eq!(f.hits_of(AccessKind::Load, HitClass::L1), 1);
+        assert_eq!(
+            f.lookup(&ctx(0x4_5ffe, AccessKind::Load, 4, Privilege::User, 7)),
+            None,
+            "misaligned"
+        );
+        assert_eq!(
+            f.lookup(&ctx(0x4_5000, AccessKind::Store, 4, Privilege::User, 7)),
+            None
+        );
+        assert_eq!(
+            f.lookup(&ctx(
+                0x4_5000,
+                AccessKind::Load,
+                4,
+                Privilege::Supervisor,
+                7
+            )),
+            None
+        );
+        assert_eq!(
+            f.lookup(&ctx(0x4_5000, AccessKind::Load, 4, Privilege::User, 8)),
+            None
+        );
+        // Same index, other page.
+        let other = 0x4_5000 + (ENTRIES as u64) * 4096;
+        assert_eq!(
+            f.lookup(&ctx(other, AccessKind::Load, 4, Privilege::User, 7)),
+            None
+        );
+        assert_eq!(f.hits_of(AccessKind::Load, HitClass::L1), 1);
+        f.flush_data();
+        assert_eq!(f.lookup(&load), None);
+    }
+
+    #[test]
+    fn wide_asids_and_a_disabled_path_never_fill() {
+        let mut f = FastPath::default();
+        let wide = ctx(0x1000, AccessKind::Fetch, 4, Privilege::User, 600);
+        f.fill(&wide, 0x1000, HitClass::Bare);
+        assert_eq!(f.lookup(&wide), None);
+        f.set_enabled(false);
+        let narrow = ctx(0x1000, AccessKind::Fetch, 4, Privilege::User, 1);
+        f.fill(&narrow, 0x1000, HitClass::Bare);
+        assert_eq!(f.lookup(&narrow), None);
+        f.set_enabled(true);
+        f.fill(&narrow, 0x1000, HitClass::Bare);
+        assert_eq!(f.lookup(&narrow), Some(0x1000));
+        // An empty slot for page 0 of ASID 0 in M-mode does not match by accident.
+        let zero = ctx(0, AccessKind::Load, 1, Privilege::Machine, 0);
+        assert_eq!(f.lookup(&zero), None);
+    }
+}
