@@ -40,8 +40,14 @@ pub struct Session {
 }
 
 impl Session {
-    /// Opens the trace file if asked and prepares the recorder.
-    pub fn start(args: &ProfilingArgs, program: &Path, image: &Image) -> Result<Session, String> {
+    /// Opens the trace file if asked and prepares the recorder; `config` names the MMU mode
+    /// in the trace header.
+    pub fn start(
+        args: &ProfilingArgs,
+        program: &Path,
+        image: &Image,
+        config: &OsConfig,
+    ) -> Result<Session, String> {
         let observe = args.profile.is_some() || args.callgrind.is_some() || args.trace.is_some();
         let trace = match &args.trace {
             None => None,
@@ -50,7 +56,11 @@ impl Session {
                     std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
                 let header = TraceHeader {
                     xlen_bits: image.xlen.bits() as u8,
-                    mmu_mode: "bare".to_string(),
+                    mmu_mode: config
+                        .mmu_mode
+                        .unwrap_or(atlas_os::MmuMode::default_for(image.xlen))
+                        .name()
+                        .to_string(),
                     program: program.display().to_string(),
                 };
                 Some(
@@ -128,8 +138,11 @@ pub fn run_stats(
         cycles_total: report.cycles,
         cycles_translation: report.memory_cycles,
         syscalls: report.syscalls,
-        page_table_bytes: None,
-        frames_in_use: None,
+        os_cycles: report.os_cycles,
+        os_faults: report.faults,
+        minor_faults: report.mm.minor_faults,
+        page_table_bytes: Some(report.mm.table_frames.saturating_mul(4096)),
+        frames_in_use: Some(report.mm.frames_in_use),
         host_seconds: elapsed.as_secs_f64(),
     };
     RunStats::new(&facts, &config.mmu, &report.mmu)

@@ -117,7 +117,7 @@ pub fn main(args: Args) -> ExitCode {
             return ExitCode::from(EXIT_HOST_ERROR);
         }
     };
-    let mut session = match super::profiling::Session::start(&args.profiling, &args.file, &image) {
+    let mut session = match super::profiling::Session::start(&args.profiling, &args.file, &image, &config) {
         Ok(session) => session,
         Err(e) => {
             say(&format!("atlas: {e}\n"));

@@ -42,6 +42,8 @@
 //! | `tlbs.*.*.hit_rate` | hits / accesses (0 when no access) |
 //! | `tlbs.*.*.mpki` | misses per thousand instructions |
 //! | `os.syscalls` | system calls served |
+//! | `os.cycles` | cycles charged for OS work (syscalls, fault handling, page-table writes, copies); part of `cycles.other` |
+//! | `os.faults`, `os.minor_faults` | translation faults the OS handled; of those, the ones it resolved (demand paging, stack growth) |
 //! | `os.page_table_bytes`, `os.frames_in_use` | page-table memory and frames allocated, `null` when the OS does not report them |
 //! | `host.seconds`, `host.mips` | host wall time of the run and guest instructions per host microsecond |
 
@@ -67,6 +69,13 @@ pub struct RunFacts {
     pub cycles_translation: u64,
     /// System calls.
     pub syscalls: u64,
+    /// Cycles charged for OS work (syscalls, fault handling, page-table writes, copies);
+    /// part of the other (non-translation) cycles.
+    pub os_cycles: u64,
+    /// Translation faults the OS handled.
+    pub os_faults: u64,
+    /// Faults resolved by the OS (demand paging, stack growth).
+    pub minor_faults: u64,
     /// Page-table memory in bytes, if the OS reports it.
     pub page_table_bytes: Option<u64>,
     /// Frames in use, if the OS reports it.
@@ -252,6 +261,12 @@ pub struct Tlbs {
 pub struct Os {
     /// System calls.
     pub syscalls: u64,
+    /// Cycles of OS work.
+    pub cycles: u64,
+    /// Faults the OS handled.
+    pub faults: u64,
+    /// Faults resolved (minor faults).
+    pub minor_faults: u64,
     /// Page-table bytes.
     pub page_table_bytes: Option<u64>,
     /// Frames in use.
@@ -399,6 +414,9 @@ impl RunStats {
             },
             os: Os {
                 syscalls: facts.syscalls,
+                cycles: facts.os_cycles,
+                faults: facts.os_faults,
+                minor_faults: facts.minor_faults,
                 page_table_bytes: facts.page_table_bytes,
                 frames_in_use: facts.frames_in_use,
             },
@@ -437,7 +455,16 @@ impl RunStats {
             &format!("{} of all cycles", percent(cy.translation, cy.total)),
         ]);
         top.row(["other cycles", &thousands(cy.other), ""]);
-        top.row(["syscalls", &thousands(self.os.syscalls), ""]);
+        top.row([
+            "OS cycles",
+            &thousands(self.os.cycles),
+            &format!(
+                "{} syscalls, {} faults ({} minor)",
+                thousands(self.os.syscalls),
+                thousands(self.os.faults),
+                thousands(self.os.minor_faults)
+            ),
+        ]);
         let opt = |v: Option<u64>| v.map_or("n/a".to_string(), thousands);
         top.row(["page-table bytes", &opt(self.os.page_table_bytes), ""]);
         top.row(["frames in use", &opt(self.os.frames_in_use), ""]);

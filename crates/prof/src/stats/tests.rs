@@ -24,6 +24,9 @@ fn sample() -> (RunFacts, MmuConfig, MmuStats) {
         cycles_total: 600,
         cycles_translation: 460,
         syscalls: 1,
+        os_cycles: 50,
+        os_faults: 3,
+        minor_faults: 2,
         page_table_bytes: Some(12288),
         frames_in_use: None,
         host_seconds: 0.5,
@@ -52,7 +55,7 @@ fn stats_are_consistent_and_render_aligned() {
   CPI                   6.000
   translation cycles      460  76.67% of all cycles
   other cycles            140
-  syscalls                  1
+  OS cycles                50  1 syscalls, 3 faults (2 minor)
   page-table bytes     12,288
   frames in use           n/a
   host time           0.500 s  0.0 MIPS
