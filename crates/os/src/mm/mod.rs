@@ -24,6 +24,14 @@
 
 pub mod bare;
 pub mod frames;
+pub mod freelist;
+#[cfg(test)]
+mod freelist_ref;
+#[cfg(test)]
+mod freelist_tests;
+pub mod basebound;
+pub mod freelist_phys;
+pub mod segmented;
 pub mod paged_vma;
 
 use crate::OsError;
@@ -414,13 +422,13 @@ pub fn create(
     }
     let mut space: Box<dyn AddressSpace> = match mode {
         MmuMode::Bare => Box::new(bare::BareSpace::new(env, image, params)?),
+        MmuMode::Segmented => Box::new(segmented::SegmentedSpace::new(env, image, params)?),
+        MmuMode::BaseBounds => Box::new(basebound::BaseBoundsSpace::new(env, image, params)?),
         MmuMode::Linear
         | MmuMode::Sv32
         | MmuMode::Sv39
         | MmuMode::Sv48
-        | MmuMode::Sv57
-        | MmuMode::BaseBounds
-        | MmuMode::Segmented => {
+        | MmuMode::Sv57 => {
             return Err(OsError::Unsupported(mode));
         }
     };
