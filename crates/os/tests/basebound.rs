@@ -1,0 +1,162 @@
+//! Base-bounds mode through the address-space interface: the layout, the move to a larger
+//! region when `brk` and `mmap` outgrow the bound, and the out-of-memory answers.
+
+use atlas_asm::{Image, LineTable, Perms, Segment};
+use atlas_isa::{errno, Xlen};
+use atlas_mmu::{AccessCtx, AccessKind, Bus, MmuConfig, PhysMem, Privilege, SystemBus};
+use atlas_os::mm::basebound::{BaseBoundsSpace, MMAP_GAP};
+use atlas_os::mm::{
+    AddressSpace, FaultOutcome, Fit, MmEnv, MmParams, MmapArgs, OsCosts, MAP_ANONYMOUS,
+    MAP_PRIVATE, PROT_READ, PROT_WRITE,
+};
+
+const PAGE: u64 = 4096;
+
+fn image() -> Image {
+    Image {
+        xlen: Xlen::X32,
+        entry: 0x10000,
+        segments: vec![Segment {
+            name: ".text".into(),
+            vaddr: 0x10000,
+            data: vec![0x13; 0x100],
+            mem_size: 0x100,
+            perms: Perms::RX,
+        }],
+        symbols: Vec::new(),
+        lines: LineTable::default(),
+    }
+}
+
+fn anon(len: u64) -> MmapArgs {
+    MmapArgs {
+        addr: 0,
+        len,
+        prot: PROT_READ | PROT_WRITE,
+        flags: MAP_PRIVATE | MAP_ANONYMOUS,
+        fd: u64::MAX,
+        offset: 0,
+    }
+}
+
+fn extra(space: &dyn AddressSpace, name: &str) -> u64 {
+    let stats = space.stats();
+    let found = stats.extra.iter().find(|(n, _)| *n == name);
+    found.map(|&(_, v)| v).expect("counter reported")
+}
+
+fn access(bus: &mut SystemBus, va: u64, kind: AccessKind) -> Result<u64, atlas_mmu::MemFault> {
+    bus.translate(AccessCtx {
+        va,
+        kind,
+        size: 1,
+        privilege: Privilege::User,
+        asid: 0,
+        pc: 0,
+    })
+}
+
+#[test]
+fn the_process_moves_to_a_larger_region_when_it_outgrows_the_bound() {
+    // 1 MiB of memory: the stack reserve is a quarter of it, 0x40000 bytes above the image.
+    let mem = PhysMem::new(1 << 20).expect("memory");
+    let mut bus = SystemBus::with_mmu(mem, Xlen::X32, MmuConfig::teaching()).expect("machine");
+    let costs = OsCosts::default();
+    let params = MmParams {
+        xlen: Xlen::X32,
+        stack_size: 8 << 20,
+        fit: Fit::First,
+    };
+    let mut env = MmEnv {
+        bus: &mut bus,
+        costs: &costs,
+        xlen: Xlen::X32,
+        cycles: 0,
+    };
+    let mut space = BaseBoundsSpace::new(&mut env, &image(), &params).expect("loads");
+    space.activate(&mut env);
+    let top = 0x11000 + 0x40000;
+    assert_eq!(space.stack_top(), top);
+    assert_eq!(space.program_break(), top);
+    assert_eq!((env.bus.regs().atbase, env.bus.regs().atbound), (0, top));
+    assert_eq!(access(env.bus, 0x10000, AccessKind::Fetch), Ok(0x10000));
+
+    // One byte of heap needs a page beyond the bound: the region doubles and moves to the
+    // first free chunk after itself (the old one is still held while copying).
+    let marker = 0x10080;
+    env.bus
+        .phys_mut()
+        .write(marker, 1, 0x5a)
+        .expect("in memory");
+    assert_eq!(space.brk(&mut env, top + 1), top + 1);
+    assert_eq!(
+        (env.bus.regs().atbase, env.bus.regs().atbound),
+        (top, 2 * top)
+    );
+    assert_eq!(extra(&space, "relocations"), 1);
+    assert_eq!(extra(&space, "bytes_copied"), top);
+    assert_eq!(env.bus.phys().read(top + marker, 1), Some(0x5a));
+    // The old region was freed: it and the tail of memory are the two free chunks.
+    assert_eq!(extra(&space, "free_chunks"), 2);
+    assert_eq!(extra(&space, "largest_free_chunk"), top);
+
+    // Within the new bound, brk moves nothing.
+    assert_eq!(space.brk(&mut env, 2 * top), 2 * top);
+    assert_eq!(extra(&space, "relocations"), 1);
+
+    // A mapping goes MMAP_GAP above the break: far beyond 1 MiB, so ENOMEM and no move.
+    assert_eq!(
+        space.mmap(&mut env, &anon(PAGE)),
+        errno::ENOMEM.wrapping_neg()
+    );
+    // Twice the region does not fit, nor does one more page beside the held region.
+    assert_eq!(space.brk(&mut env, 2 * top + 1), 2 * top);
+    assert_eq!(extra(&space, "relocations"), 1);
+
+    let beyond = access(env.bus, 2 * top, AccessKind::Load).expect_err("beyond bound");
+    assert_eq!(
+        space.fault(&mut env, &beyond),
+        FaultOutcome::Fatal(format!(
+            "bounds violation: address {:#x} not below bound {:#x} (base-bounds: the address \
+             space is 0..{:#x} at physical {top:#x})",
+            2 * top,
+            2 * top,
+            2 * top
+        ))
+    );
+}
+
+#[test]
+fn mappings_sit_above_the_heap_and_come_back_zeroed() {
+    let mem = PhysMem::new(64 << 20).expect("memory");
+    let mut bus = SystemBus::with_mmu(mem, Xlen::X64, MmuConfig::modern()).expect("machine");
+    let costs = OsCosts::default();
+    let params = MmParams {
+        xlen: Xlen::X64,
+        stack_size: 0x10000,
+        fit: Fit::Best,
+    };
+    let mut env = MmEnv {
+        bus: &mut bus,
+        costs: &costs,
+        xlen: Xlen::X64,
+        cycles: 0,
+    };
+    let mut space = BaseBoundsSpace::new(&mut env, &image(), &params).expect("loads");
+    space.activate(&mut env);
+    let brk = space.program_break();
+    assert_eq!(brk, 0x21000);
+    let first = space.mmap(&mut env, &anon(2 * PAGE));
+    assert_eq!(first, brk + MMAP_GAP);
+    assert_eq!(space.mmap(&mut env, &anon(PAGE)), first + 2 * PAGE);
+    let pa = access(env.bus, first + 8, AccessKind::Store).expect("mapped");
+    env.bus.phys_mut().write(pa, 1, 7).expect("in memory");
+    assert_eq!(space.munmap(&mut env, first, 2 * PAGE), 0);
+    // The freed range is reused first, zeroed again.
+    assert_eq!(space.mmap(&mut env, &anon(PAGE)), first);
+    let pa = access(env.bus, first + 8, AccessKind::Load).expect("mapped");
+    assert_eq!(env.bus.phys().read(pa, 1), Some(0));
+    // The heap cannot grow into the mappings: brk returns the old break.
+    assert_eq!(space.brk(&mut env, first + 1), brk);
+    assert_eq!(space.brk(&mut env, first), first);
+}
