@@ -10,7 +10,7 @@
 use crate::codewatch::CodeWatch;
 use crate::config::MmuConfig;
 use crate::fault::{TranslateFault, TranslateReason};
-use crate::observe::{AccessObserver, Observation, ObserverSlot};
+use crate::observe::{AccessObserver, Before, Observation, ObserverSlot};
 use crate::regs::MmuRegs;
 use crate::translate::{Resolved, TlbLevel, Translation, Translator};
 use crate::{AccessCtx, AccessKind, PhysMem};
@@ -251,9 +251,26 @@ impl SystemBus {
         }
     }
 
+    /// Shows the observer the hardware before `ctx` is translated.
+    #[cold]
+    #[inline(never)]
+    fn observe_before(&mut self, ctx: &AccessCtx) {
+        if let Some(observer) = self.observer.0.as_mut() {
+            observer.before(&Before {
+                ctx,
+                translator: self.translator.as_ref(),
+                regs: &self.regs,
+                mem: &self.phys,
+            });
+        }
+    }
+
     /// Translates the single-page access `ctx` and checks that physical memory holds it.
     #[inline(always)]
     fn translate_part(&mut self, ctx: &AccessCtx) -> Result<u64, MemFault> {
+        if self.observer.0.is_some() {
+            self.observe_before(ctx);
+        }
         let translated = match self.translator.as_mut() {
             None => Ok(Translation {
                 pa: ctx.va,

@@ -32,7 +32,7 @@ pub use phys::{PhysMem, DEFAULT_PHYS_SIZE, MAX_PHYS_SIZE};
 pub use config::{Geometry, Latencies, MmuConfig};
 pub use fault::{Denied, TranslateFault, TranslateReason};
 pub use format::{Format, FormatKind, Satp};
-pub use observe::{AccessObserver, Observation};
+pub use observe::{AccessObserver, Before, Observation};
 pub use policy::PolicyKind;
 pub use reference::ReferenceTranslator;
 pub use regs::{MmuRegs, Mode};

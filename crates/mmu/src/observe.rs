@@ -8,6 +8,8 @@
 
 use crate::access::AccessCtx;
 use crate::fault::TranslateFault;
+use crate::phys::PhysMem;
+use crate::regs::MmuRegs;
 use crate::tlb::TlbEntry;
 use crate::translate::{TlbLevel, Translation, Translator};
 use crate::AccessKind;
@@ -53,8 +55,25 @@ impl Observation<'_> {
     }
 }
 
+/// The hardware just before an access is translated, for explainers: what the TLBs hold,
+/// the mode registers and the page tables in memory.
+#[derive(Clone, Copy, Debug)]
+pub struct Before<'a> {
+    /// The access about to be translated.
+    pub ctx: &'a AccessCtx,
+    /// The translation hardware, if the machine has any.
+    pub translator: Option<&'a Translator>,
+    /// The MMU registers.
+    pub regs: &'a MmuRegs,
+    /// Physical memory (page tables included).
+    pub mem: &'a PhysMem,
+}
+
 /// Receives every translated access and every flush of a bus.
 pub trait AccessObserver {
+    /// An access is about to be translated (the default ignores it).
+    fn before(&mut self, _before: &Before<'_>) {}
+
     /// One single-page access was translated (or failed to be).
     fn access(&mut self, observation: &Observation<'_>);
 

@@ -91,6 +91,57 @@ impl WalkCache for NoWalkCache {
     fn record(&mut self, _: &Format, _: u64, _: u16, _: u32, _: u64, _: bool) {}
 }
 
+/// What the walker reports as it goes, for step-by-step explanations (`atlas explain`).
+/// The default methods do nothing, so the hardware's walk, which uses [`NoWalkObserver`],
+/// compiles to the same code as without an observer.
+pub trait WalkObserver {
+    /// The walk starts at `level` in the table at `table` (a PWC hit starts lower).
+    #[inline]
+    fn start(&mut self, _level: u32, _table: u64) {}
+    /// Step 2 read the PTE `raw` for `level` at `pte_addr` (index `index` into `table`).
+    #[inline]
+    fn pte(&mut self, _level: u32, _table: u64, _index: u64, _pte_addr: u64, _raw: u64) {}
+    /// Step 7 writes the leaf back at `pte_addr` with A/D set: `new` is the written value.
+    #[inline]
+    fn ad_write(&mut self, _pte_addr: u64, _new: u64) {}
+}
+
+/// The observer that observes nothing: the hardware's walks.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoWalkObserver;
+
+impl WalkObserver for NoWalkObserver {}
+
+/// The memory a walk reads PTEs from and writes A/D back to.
+trait PteMemory {
+    fn read_pte(&mut self, addr: u64, size: u64) -> Option<u64>;
+    fn write_pte(&mut self, addr: u64, size: u64, value: u64) -> Option<()>;
+}
+
+impl PteMemory for PhysMem {
+    #[inline(always)]
+    fn read_pte(&mut self, addr: u64, size: u64) -> Option<u64> {
+        self.read(addr, size)
+    }
+    #[inline(always)]
+    fn write_pte(&mut self, addr: u64, size: u64, value: u64) -> Option<()> {
+        self.write(addr, size, value)
+    }
+}
+
+/// Physical memory seen by a walk that must not change it (an explanation walks before the
+/// hardware does): an A/D write-back is checked and reported but not performed.
+struct ReadOnly<'a>(&'a PhysMem);
+
+impl PteMemory for ReadOnly<'_> {
+    fn read_pte(&mut self, addr: u64, size: u64) -> Option<u64> {
+        self.0.read(addr, size)
+    }
+    fn write_pte(&mut self, addr: u64, size: u64, _value: u64) -> Option<()> {
+        self.0.read(addr, size).map(|_| ())
+    }
+}
+
 /// Step 5's permission check for a leaf with `perms`, shared by the walker and TLB hits.
 #[inline]
 pub fn check_permission(
@@ -134,17 +185,59 @@ pub fn walk<C: WalkCache>(
         pwc_hit_level: None,
         ad_written: false,
     };
-    outcome.result = walk_steps(mem, format, root, linear_len, req, cache, &mut outcome);
+    outcome.result = walk_steps(
+        mem,
+        format,
+        root,
+        linear_len,
+        req,
+        cache,
+        &mut NoWalkObserver,
+        &mut outcome,
+    );
     outcome
 }
 
-fn walk_steps<C: WalkCache>(
-    mem: &mut PhysMem,
+/// The same walk as [`walk`], from the root and without page-walk caches, telling
+/// `observer` every step, and leaving memory unchanged (an A/D write-back is reported and
+/// counted in the outcome but not performed). Run it before the hardware's walk of the
+/// same access to explain that walk.
+pub fn walk_explained<O: WalkObserver>(
+    mem: &PhysMem,
+    format: &Format,
+    root: u64,
+    linear_len: Option<u64>,
+    req: &WalkRequest,
+    observer: &mut O,
+) -> WalkOutcome {
+    let mut outcome = WalkOutcome {
+        result: Err(TranslateReason::NoLeaf),
+        pte_reads: 0,
+        pwc_hit_level: None,
+        ad_written: false,
+    };
+    outcome.result = walk_steps(
+        &mut ReadOnly(mem),
+        format,
+        root,
+        linear_len,
+        req,
+        &mut NoWalkCache,
+        observer,
+        &mut outcome,
+    );
+    outcome
+}
+
+#[allow(clippy::too_many_arguments)]
+fn walk_steps<M: PteMemory, C: WalkCache, O: WalkObserver>(
+    mem: &mut M,
     format: &Format,
     root: u64,
     linear_len: Option<u64>,
     req: &WalkRequest,
     cache: &mut C,
+    observer: &mut O,
     outcome: &mut WalkOutcome,
 ) -> Result<Leaf, TranslateReason> {
     let va = req.va;
@@ -169,6 +262,7 @@ fn walk_steps<C: WalkCache>(
         }
         _ => (format.levels - 1, root, false),
     };
+    observer.start(level, table);
 
     let (pte, pte_addr) = loop {
         // Step 2: pte = the PTE at a + va.vpn[i] × PTESIZE; reading it outside physical
@@ -182,9 +276,10 @@ fn walk_steps<C: WalkCache>(
                 pte_addr: table,
             })?;
         let raw = mem
-            .read(pte_addr, u64::from(format.pte_size))
+            .read_pte(pte_addr, u64::from(format.pte_size))
             .ok_or(TranslateReason::PteBeyondMemory { level, pte_addr })?;
         outcome.pte_reads += 1;
+        observer.pte(level, table, format.vpn(va, level), pte_addr, raw);
         let pte = Pte(raw);
 
         // Step 3: V = 0, or W without R, or reserved bits set: page fault.
@@ -239,8 +334,9 @@ fn walk_steps<C: WalkCache>(
             return Err(TranslateReason::AccessedDirtyClear { level });
         }
         value |= PTE_A | if store { PTE_D } else { 0 };
-        mem.write(pte_addr, u64::from(format.pte_size), value)
+        mem.write_pte(pte_addr, u64::from(format.pte_size), value)
             .ok_or(TranslateReason::PteBeyondMemory { level, pte_addr })?;
+        observer.ad_write(pte_addr, value);
         outcome.ad_written = true;
     }
 
