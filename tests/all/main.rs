@@ -2,5 +2,6 @@
 
 mod cli_disasm;
 mod disasm;
+mod fastpath;
 mod profile;
 mod run;
