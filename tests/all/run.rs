@@ -140,7 +140,7 @@ fn a_jump_into_nowhere_is_an_instruction_access_fault_with_code_139() {
         &format!("{START}    li a0, 0x40000000\n    jr a0\n"),
     );
     let file = path.to_str().expect("utf-8");
-    let (code, _, stderr) = atlas_run(&["-q", "--xlen", "32", file]);
+    let (code, _, stderr) = atlas_run(&["-q", "--xlen", "32", "--mmu", "bare", file]);
     assert_eq!(code, Some(139));
     assert_eq!(
         stderr,
@@ -151,7 +151,9 @@ fn a_jump_into_nowhere_is_an_instruction_access_fault_with_code_139() {
              address:     0x40000000\n  \
              last jump:   from 0x10004 <_start+0x4> at {file}:5\n  \
              reason:      instruction access fault: 4-byte fetch at 0x40000000: physical \
-             address 0x40000000 is beyond physical memory (size 0x10000000)\n"
+             address 0x40000000 is beyond physical memory (size 0x10000000)\n  \
+             mmu mode:    bare\n  \
+             os:          no translation in bare mode: the address is physical\n"
         )
     );
 }
@@ -163,7 +165,7 @@ fn a_store_beyond_physical_memory_names_the_source_line_and_address() {
         &format!("{START}    li a0, 0x1000000\n    sw a0, 8(a0)\n"),
     );
     let file = path.to_str().expect("utf-8");
-    let (code, _, stderr) = atlas_run(&["-q", "--phys-mem", "16M", file]);
+    let (code, _, stderr) = atlas_run(&["-q", "--phys-mem", "16M", "--mmu", "bare", file]);
     assert_eq!(code, Some(139));
     assert_eq!(
         stderr,
@@ -173,7 +175,9 @@ fn a_store_beyond_physical_memory_names_the_source_line_and_address() {
              instruction: 00a52423  sw\ta0,8(a0)\n  \
              address:     0x1000008\n  \
              reason:      store/AMO access fault: 4-byte store at 0x1000008: physical address \
-             0x1000008 is beyond physical memory (size 0x1000000)\n"
+             0x1000008 is beyond physical memory (size 0x1000000)\n  \
+             mmu mode:    bare\n  \
+             os:          no translation in bare mode: the address is physical\n"
         )
     );
 }
@@ -253,8 +257,10 @@ fn run_source(source: &str, xlen: Xlen) -> ExitReason {
         stdout: &mut stdout,
         stderr: &mut stderr,
     };
+    // Bare mode: no translation cycles, so rdcycle differences are the core's alone.
     let config = OsConfig {
         phys_mem: 16 << 20,
+        mmu_mode: Some(atlas_os::MmuMode::Bare),
         ..OsConfig::default()
     };
     run_image(&image, &config, &mut io)

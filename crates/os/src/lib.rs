@@ -117,9 +117,6 @@ pub enum OsError {
         /// The width.
         bits: u32,
     },
-    /// The mode is not implemented by this build.
-    #[error("--mmu {0} is not implemented")]
-    Unsupported(MmuMode),
     /// The program cannot even be started in this much physical memory.
     #[error("out of physical memory while loading: {0} (try a larger --phys-mem)")]
     OutOfMemory(String),

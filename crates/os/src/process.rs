@@ -42,7 +42,7 @@ impl<X: Word> Process<X> {
     /// (arguments, environment, auxiliary vector) and points the hart at the entry in
     /// U-mode with the MMU registers programmed.
     pub fn load(image: &Image, config: &OsConfig) -> Result<Process<X>, OsError> {
-        let mode = config.mmu_mode.unwrap_or(MmuMode::Bare);
+        let mode = config.mmu_mode.unwrap_or(MmuMode::default_for(X::XLEN));
         let phys = PhysMem::new(config.phys_mem).map_err(OsError::Memory)?;
         let mut bus =
             SystemBus::with_mmu(phys, X::XLEN, config.mmu.clone()).map_err(OsError::Machine)?;
@@ -304,11 +304,7 @@ impl<X: Word> Process<X> {
             syscalls: self.syscalls,
             unknown_syscalls: self.unknown.clone(),
             brk: self.space.program_break(),
-            mmu: self
-                .bus
-                .translator()
-                .map(|t| t.stats())
-                .unwrap_or_default(),
+            mmu: self.bus.translator().map(|t| t.stats()).unwrap_or_default(),
             mode: self.space.mode(),
             os_reason: self.os_reason.clone(),
             os_cycles: self.os_cycles,

@@ -61,10 +61,13 @@ fn run(image: &Image, config: &OsConfig, stdin: &[u8]) -> Captured {
     }
 }
 
+/// A small bare-mode machine: these tests place buffers at physical addresses (the paged
+/// modes have their own tests in `tests/paged*.rs`).
 fn small() -> OsConfig {
     OsConfig {
         phys_mem: 16 << 20,
         stack_size: 1 << 20,
+        mmu_mode: Some(MmuMode::Bare),
         ..OsConfig::default()
     }
 }

@@ -12,7 +12,7 @@ use crate::OsError;
 use atlas_asm::Image;
 use atlas_isa::{csr, errno, Xlen};
 use atlas_mmu::regs::ATMODE_SATP;
-use atlas_mmu::{Bus, FaultReason, MemFault, PhysMem};
+use atlas_mmu::{Bus, MemFault, PhysMem};
 
 /// A bare-mode address space.
 #[derive(Debug)]
@@ -195,14 +195,10 @@ impl AddressSpace for BareSpace {
         0
     }
 
-    fn fault(&mut self, _env: &mut MmEnv<'_>, fault: &MemFault) -> FaultOutcome {
-        FaultOutcome::Fatal(match fault.reason {
-            FaultReason::BeyondPhysicalMemory { pa, phys_size } => format!(
-                "bare mode: addresses are physical and {pa:#x} is beyond physical memory \
-                 ({phys_size:#x} bytes)"
-            ),
-            other => format!("bare mode: {other}"),
-        })
+    /// Every fault is fatal: there is nothing to map, the address is physical (the
+    /// hardware's reason, beyond physical memory, is in the trap).
+    fn fault(&mut self, _env: &mut MmEnv<'_>, _fault: &MemFault) -> FaultOutcome {
+        FaultOutcome::Fatal("no translation in bare mode: the address is physical".to_string())
     }
 
     fn peek(&self, phys: &PhysMem, va: u64) -> Option<u64> {

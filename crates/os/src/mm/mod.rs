@@ -23,16 +23,18 @@
 //! `stack_size` below the stack top grows the stack.
 
 pub mod bare;
+pub mod basebound;
 pub mod frames;
 pub mod freelist;
+pub mod freelist_phys;
 #[cfg(test)]
 mod freelist_ref;
 #[cfg(test)]
 mod freelist_tests;
-pub mod basebound;
-pub mod freelist_phys;
-pub mod segmented;
+pub mod paged;
+mod paged_table;
 pub mod paged_vma;
+pub mod segmented;
 
 use crate::OsError;
 use atlas_asm::Image;
@@ -252,17 +254,13 @@ impl MmEnv<'_> {
 
     /// Charges copying `bytes` (at `copy_page` per 4 KiB, rounded up).
     pub fn charge_copy(&mut self, bytes: u64) {
-        let cost = bytes
-            .saturating_mul(self.costs.copy_page)
-            .div_ceil(PAGE);
+        let cost = bytes.saturating_mul(self.costs.copy_page).div_ceil(PAGE);
         self.charge(cost);
     }
 
     /// Charges zeroing `bytes` (at `zero_page` per 4 KiB, rounded up).
     pub fn charge_zero(&mut self, bytes: u64) {
-        let cost = bytes
-            .saturating_mul(self.costs.zero_page)
-            .div_ceil(PAGE);
+        let cost = bytes.saturating_mul(self.costs.zero_page).div_ceil(PAGE);
         self.charge(cost);
     }
 }
@@ -305,9 +303,7 @@ impl MmapArgs {
         if self.flags & MAP_ANONYMOUS == 0 {
             return Err(errno::EBADF);
         }
-        self.len
-            .checked_next_multiple_of(PAGE)
-            .ok_or(errno::ENOMEM)
+        self.len.checked_next_multiple_of(PAGE).ok_or(errno::ENOMEM)
     }
 }
 
@@ -424,12 +420,8 @@ pub fn create(
         MmuMode::Bare => Box::new(bare::BareSpace::new(env, image, params)?),
         MmuMode::Segmented => Box::new(segmented::SegmentedSpace::new(env, image, params)?),
         MmuMode::BaseBounds => Box::new(basebound::BaseBoundsSpace::new(env, image, params)?),
-        MmuMode::Linear
-        | MmuMode::Sv32
-        | MmuMode::Sv39
-        | MmuMode::Sv48
-        | MmuMode::Sv57 => {
-            return Err(OsError::Unsupported(mode));
+        MmuMode::Linear | MmuMode::Sv32 | MmuMode::Sv39 | MmuMode::Sv48 | MmuMode::Sv57 => {
+            Box::new(paged::PagedSpace::new(mode, env, image, params)?)
         }
     };
     space.activate(env);
