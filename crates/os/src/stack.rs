@@ -58,13 +58,12 @@ pub fn build_with(
     let word = u64::from(xlen.bits() / 8);
     let too_big = || OsError::StackTooSmall;
     let mut cursor = top;
-    let mut push_bytes = |write: &mut dyn FnMut(u64, &[u8]) -> Option<()>,
-                          bytes: &[u8]|
-     -> Result<u64, OsError> {
-        cursor = cursor.checked_sub(bytes.len() as u64).ok_or_else(too_big)?;
-        write(cursor, bytes).ok_or_else(too_big)?;
-        Ok(cursor)
-    };
+    let mut push_bytes =
+        |write: &mut dyn FnMut(u64, &[u8]) -> Option<()>, bytes: &[u8]| -> Result<u64, OsError> {
+            cursor = cursor.checked_sub(bytes.len() as u64).ok_or_else(too_big)?;
+            write(cursor, bytes).ok_or_else(too_big)?;
+            Ok(cursor)
+        };
     let random = push_bytes(&mut write, &AT_RANDOM_BYTES)?;
     let mut string_addrs = |write: &mut dyn FnMut(u64, &[u8]) -> Option<()>,
                             list: &[String]|

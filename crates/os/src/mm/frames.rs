@@ -128,7 +128,10 @@ mod tests {
     #[test]
     fn lowest_free_first_and_exhaustion() {
         let mut a = FrameAllocator::new(2, 6);
-        assert_eq!([a.alloc(), a.alloc(), a.alloc()], [Some(2), Some(3), Some(4)]);
+        assert_eq!(
+            [a.alloc(), a.alloc(), a.alloc()],
+            [Some(2), Some(3), Some(4)]
+        );
         assert!(a.free(3));
         assert!(!a.free(3));
         assert!(!a.free(9));
