@@ -166,7 +166,7 @@ fn faults_name_the_segment_and_the_stack_grows_down() {
     let mut space = SegmentedSpace::new(&mut env, &image(), &params).expect("loads");
     space.activate(&mut env);
     assert_eq!(space.brk(&mut env, HEAP_BASE + 0x1000), HEAP_BASE + 0x1000);
-    let mut access = |bus: &mut SystemBus, va: u64, kind: AccessKind| {
+    let access = |bus: &mut SystemBus, va: u64, kind: AccessKind| {
         let ctx = AccessCtx {
             va,
             kind,
