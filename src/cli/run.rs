@@ -48,6 +48,10 @@ pub struct Args {
     /// Do not print the run report.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Translate every access through the modelled TLBs, without the host-side fast path
+    /// in front of them (same counts and cycles, slower; for checking exactly that).
+    #[arg(long)]
+    pub no_fast_path: bool,
     /// The machine: preset and TLB options.
     #[command(flatten)]
     pub machine: super::machine::MachineArgs,
@@ -110,6 +114,7 @@ pub fn main(args: Args) -> ExitCode {
         config.phys_mem = size;
     }
     config.mmu_mode = args.mmu;
+    atlas_mmu::fastpath::set_enabled_by_default(!args.no_fast_path);
     config.mmu = match args.machine.config() {
         Ok(mmu) => mmu,
         Err(e) => {
