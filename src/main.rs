@@ -21,6 +21,8 @@ enum Command {
     Asm(cli::asm::Args),
     /// Disassemble an ELF file or a raw binary.
     Disasm(cli::disasm::Args),
+    /// Explain selected translations step by step (OSTEP style).
+    Explain(Box<cli::explain::Args>),
     /// Read access traces: dump them, or replay them on another machine.
     Trace(cli::trace::Args),
 }
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cli::run::main(*args),
         Command::Asm(args) => cli::asm::main(args),
         Command::Disasm(args) => cli::disasm::main(args),
+        Command::Explain(args) => cli::explain::main(*args),
         Command::Trace(args) => cli::trace::main(args),
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod asm;
 pub mod disasm;
+pub mod explain;
 pub mod machine;
 pub mod profiling;
 pub mod run;

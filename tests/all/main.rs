@@ -2,6 +2,7 @@
 
 mod cli_disasm;
 mod disasm;
+mod explain;
 mod fastpath;
 mod profile;
 mod run;

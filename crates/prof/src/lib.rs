@@ -3,6 +3,7 @@
 //! guests itself.
 
 pub mod callgrind;
+pub mod explain;
 pub mod json;
 pub mod profile;
 pub mod replay;

@@ -1,0 +1,227 @@
+//! `atlas explain` goldens for every MMU mode. The paged modes are driven through the MMU
+//! library (page tables built here, accesses on a `SystemBus` with the explainer observing),
+//! so their goldens do not depend on the OS's layout; bare, base-bounds and segmented run a
+//! program through the CLI. `ATLAS_BLESS=1 cargo test --test all explain` rewrites the
+//! goldens (review the diff).
+
+use atlas_isa::{csr, Xlen};
+use atlas_mmu::pte::{Pte, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X};
+use atlas_mmu::{
+    AccessCtx, AccessKind, Bus, Format, FormatKind, MmuConfig, PhysMem, Privilege, Satp, SystemBus,
+};
+use atlas_prof::explain::{Explainer, Selection};
+use std::path::Path;
+use std::process::Command;
+
+fn golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden/explain")
+        .join(format!("{name}.txt"));
+    if std::env::var_os("ATLAS_BLESS").is_some() {
+        std::fs::write(&path, actual).expect("golden written");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run with ATLAS_BLESS=1)", path.display()));
+    assert_eq!(actual, expected, "golden {name} differs");
+}
+
+/// Page tables for `format` in memory: tables from 0x10_0000, data frames from 0x20_0000.
+struct Tables {
+    format: &'static Format,
+    root: u64,
+    next_table: u64,
+    next_frame: u64,
+}
+
+impl Tables {
+    fn new(format: &'static Format) -> Tables {
+        Tables {
+            format,
+            root: 0x10_0000,
+            next_table: 0x10_1000,
+            next_frame: 0x20_0000,
+        }
+    }
+
+    /// Maps the 4 KiB page of `va` to the next data frame (user RWX, A and D clear).
+    fn map(&mut self, mem: &mut PhysMem, va: u64) {
+        let f = self.format;
+        let size = u64::from(f.pte_size);
+        let mut table = self.root;
+        for level in (1..f.levels).rev() {
+            let at = table + f.vpn(va, level) * size;
+            let pte = Pte(mem.read(at, size).expect("in memory"));
+            table = if pte.valid() {
+                pte.ppn(f.ppn_bits) << 12
+            } else {
+                let next = self.next_table;
+                self.next_table += 0x1000;
+                mem.write(at, size, Pte::new(next >> 12, PTE_V).0)
+                    .expect("in memory");
+                next
+            };
+        }
+        let leaf = Pte::new(self.next_frame >> 12, PTE_V | PTE_R | PTE_W | PTE_X | PTE_U);
+        self.next_frame += 0x1000;
+        mem.write(table + f.vpn(va, 0) * size, size, leaf.0)
+            .expect("in memory");
+    }
+}
+
+fn access(bus: &mut SystemBus, pc: u64, va: u64, kind: AccessKind) {
+    let ctx = AccessCtx {
+        va,
+        kind,
+        size: 4,
+        privilege: Privilege::User,
+        asid: bus.asid(),
+        pc,
+    };
+    // Outcomes are in the explanation; a fault is one of the steps shown.
+    let _ = match kind {
+        AccessKind::Store => bus.store(ctx, 1),
+        _ => bus.load(ctx).map(|_| ()),
+    };
+}
+
+/// Five pages mapped; load page 0 twice, store to it (clean: walks again), load pages 1 to
+/// 4 (page 4 evicts under the 4-entry teaching TLB), load an unmapped page (fault).
+fn paged_script(kind: FormatKind, xlen: Xlen, config: MmuConfig, base: u64) -> String {
+    let format = Format::of(kind, xlen);
+    let mut bus =
+        SystemBus::with_mmu(PhysMem::new(4 << 20).expect("4 MiB"), xlen, config).expect("valid");
+    let mut tables = Tables::new(format);
+    let pages: Vec<u64> = (0..5).map(|i| base + i * 0x1000).collect();
+    for &va in &pages {
+        tables.map(bus.phys_mut(), va);
+    }
+    match kind {
+        FormatKind::Linear => {
+            assert_eq!(bus.write_csr(csr::ATLINBASE, tables.root), Some(()));
+            assert_eq!(bus.write_csr(csr::ATLINLEN, 0x100), Some(()));
+            assert_eq!(bus.write_csr(csr::ATMODE, 3), Some(()));
+        }
+        _ => {
+            let satp = Satp {
+                mode: Some(kind),
+                asid: 5,
+                ppn: tables.root >> 12,
+            };
+            assert_eq!(bus.write_csr(csr::SATP, satp.encode(xlen)), Some(()));
+        }
+    }
+    let selection = Selection {
+        limit: 100,
+        pc: None,
+        va: None,
+    };
+    bus.set_observer(Some(Box::new(Explainer::new(
+        selection,
+        Box::new(|pc| format!("<test+{:#x}>", pc - 0x1000)),
+    ))));
+    access(&mut bus, 0x1000, pages[0], AccessKind::Load);
+    access(&mut bus, 0x1004, pages[0] + 8, AccessKind::Load);
+    access(&mut bus, 0x1008, pages[0] + 8, AccessKind::Store);
+    for (i, &va) in pages.iter().enumerate().skip(1) {
+        access(&mut bus, 0x100c + 4 * i as u64, va + 0x10, AccessKind::Load);
+    }
+    access(&mut bus, 0x1020, base + 0x20_000, AccessKind::Load);
+    let explainer = bus
+        .take_observer()
+        .expect("installed")
+        .into_any()
+        .downcast::<Explainer>()
+        .expect("an Explainer");
+    assert_eq!(explainer.explained(), 8);
+    explainer.text().to_string()
+}
+
+#[test]
+fn explain_linear() {
+    let text = paged_script(
+        FormatKind::Linear,
+        Xlen::X32,
+        MmuConfig::teaching(),
+        0x10000,
+    );
+    golden("linear", &text);
+}
+
+#[test]
+fn explain_sv32() {
+    let text = paged_script(
+        FormatKind::Sv32,
+        Xlen::X32,
+        MmuConfig::teaching(),
+        0x40_0000,
+    );
+    golden("sv32", &text);
+}
+
+#[test]
+fn explain_sv39() {
+    let text = paged_script(FormatKind::Sv39, Xlen::X64, MmuConfig::modern(), 0x40_0000);
+    golden("sv39", &text);
+}
+
+#[test]
+fn explain_sv48() {
+    let text = paged_script(
+        FormatKind::Sv48,
+        Xlen::X64,
+        MmuConfig::modern(),
+        0x80_0000_0000,
+    );
+    golden("sv48", &text);
+}
+
+#[test]
+fn explain_sv57() {
+    let text = paged_script(
+        FormatKind::Sv57,
+        Xlen::X64,
+        MmuConfig::modern(),
+        0x1_0000_0000_0000,
+    );
+    golden("sv57", &text);
+}
+
+fn cli(mode: &str, extra: &[&str]) -> String {
+    let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("programs/recursion.s");
+    let out = Command::new(env!("CARGO_BIN_EXE_atlas"))
+        .args(["explain", &program.to_string_lossy(), "--mmu", mode])
+        .args(extra)
+        .output()
+        .expect("atlas runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Drop the header line, which names the program's absolute path.
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .skip(1)
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+#[test]
+fn explain_bare() {
+    golden("bare", &cli("bare", &["--first", "3"]));
+}
+
+#[test]
+fn explain_base_bounds() {
+    golden("base-bounds", &cli("base-bounds", &["--first", "3"]));
+}
+
+#[test]
+fn explain_segmented_stack_and_code() {
+    // A store to the grows-down stack segment (negative offset), then code fetches.
+    let mut text = cli("segmented", &["--va", "0xffffff7c", "--first", "1"]);
+    text.push_str(&cli("segmented", &["--pc", "0x100c8", "--first", "2"]));
+    golden("segmented", &text);
+}
