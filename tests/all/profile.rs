@@ -157,3 +157,93 @@ fn callgrind_line_sums_equal_the_totals() {
         .expect("instructions line");
     assert_eq!(totals.first().map(u64::to_string), Some(insns));
 }
+
+/// The numbers of one `callgrind_annotate` row: `1,234 (12.34%)`, `0` or `.` per event.
+fn annotate_counts(line: &str, events: usize) -> Vec<u64> {
+    let mut text = String::new();
+    let mut depth = 0;
+    for c in line.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' => {}
+            _ if depth == 0 => text.push(c),
+            _ => {}
+        }
+    }
+    text.split_whitespace()
+        .take(events)
+        .map(|t| {
+            if t == "." {
+                0
+            } else {
+                t.parse().unwrap_or(u64::MAX)
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn callgrind_annotate_reads_the_profile_and_agrees_with_its_totals() {
+    if Command::new("callgrind_annotate")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("callgrind_annotate not installed (Debian valgrind): skipped");
+        return;
+    }
+    let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("programs/sort.s");
+    let out = temp("sort.callgrind");
+    let (_, _, err) = atlas(&[
+        "run",
+        &program.to_string_lossy(),
+        "-q",
+        "--preset",
+        "teaching",
+        "--callgrind",
+        &out.to_string_lossy(),
+    ]);
+    let text = std::fs::read_to_string(&out).unwrap_or_else(|_| panic!("{err}"));
+    let annotated = Command::new("callgrind_annotate")
+        .args(["--threshold=100", &out.to_string_lossy()])
+        .output()
+        .expect("callgrind_annotate runs");
+    let _ = std::fs::remove_file(&out);
+    assert_eq!(String::from_utf8_lossy(&annotated.stderr), "");
+    let report = String::from_utf8_lossy(&annotated.stdout);
+    let totals: Vec<u64> = text
+        .lines()
+        .find_map(|l| l.strip_prefix("totals: "))
+        .expect("totals line")
+        .split_whitespace()
+        .map(|n| n.parse().expect("number"))
+        .collect();
+    let program_totals = report
+        .lines()
+        .find(|l| l.ends_with("PROGRAM TOTALS"))
+        .expect("PROGRAM TOTALS line");
+    assert_eq!(annotate_counts(program_totals, totals.len()), totals);
+    // The file:function rows add up to the totals.
+    let mut sums = vec![0u64; totals.len()];
+    let rows = report
+        .lines()
+        .skip_while(|l| !l.ends_with("file:function"))
+        .skip(2)
+        .take_while(|l| !l.trim().is_empty() && !l.starts_with("---"));
+    for row in rows {
+        for (sum, n) in sums.iter_mut().zip(annotate_counts(row, totals.len())) {
+            *sum += n;
+        }
+    }
+    assert_eq!(sums, totals);
+    // Translation cycles in the profile are the run's translation cycles.
+    let (_, _, run) = atlas(&["run", &program.to_string_lossy(), "--preset", "teaching"]);
+    let translation = run
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("translation cycles"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(|n| n.replace(',', ""))
+        .expect("translation cycles line");
+    assert_eq!(totals.get(1).map(u64::to_string), Some(translation));
+}

@@ -2,7 +2,8 @@
 //! observer installed on the bus when `--profile`, `--callgrind` or `--trace` is given.
 //!
 //! Each access is attributed to the PC of the instruction making it (`AccessCtx::pc`):
-//! fetches count the instruction (`Ir`), every access adds its translation cycles, and its
+//! successful fetches count the instruction (`Ir`) unless one of its data accesses faults
+//! (it did not retire, so `Ir` sums to the instructions retired), every access adds its translation cycles, and its
 //! resolution adds misses by level (an L2 hit is an L1 miss; a walk is an L1 miss and, when
 //! the machine has an L2, an L2 miss) and walk cycles. A flush's cycles go to the
 //! instruction fetched last (the `sfence.vma`).
@@ -172,7 +173,7 @@ impl Recorder {
 /// The counts one observation adds, and its trace resolution.
 fn classify(o: &Observation<'_>) -> (Counts, Resolution) {
     let mut c = Counts {
-        ir: u64::from(o.ctx.kind == AccessKind::Fetch),
+        ir: u64::from(o.ctx.kind == AccessKind::Fetch && o.outcome.is_ok()),
         cycles: o.cycles(),
         ..Counts::default()
     };
@@ -257,7 +258,13 @@ impl AccessObserver for Recorder {
             self.last_fetch_pc = o.ctx.pc;
         }
         if self.profile {
-            self.per_pc.entry(o.ctx.pc).or_default().add(&counts);
+            let at_pc = self.per_pc.entry(o.ctx.pc).or_default();
+            at_pc.add(&counts);
+            // A faulting load or store does not retire its instruction: it runs again after
+            // the OS serves the fault (or the run ends), so its fetch is not counted.
+            if o.outcome.is_err() && o.ctx.kind != AccessKind::Fetch {
+                at_pc.ir = at_pc.ir.saturating_sub(1);
+            }
             let page = PageKey {
                 asid: o.ctx.asid,
                 vpn: o.ctx.va >> 12,
