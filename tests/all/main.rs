@@ -4,5 +4,6 @@ mod cli_disasm;
 mod disasm;
 mod explain;
 mod fastpath;
+mod modes;
 mod profile;
 mod run;

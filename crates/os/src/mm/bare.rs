@@ -1,5 +1,6 @@
 //! Bare mode: no translation, VA = PA. The image is copied to its own addresses, the stack
-//! sits at the top of physical memory (below 4 GiB), the heap grows up from the page after
+//! sits at the top of physical memory (below 4 GiB) with `stack_size` reserved (at most half
+//! the memory above the image), the heap grows up from the page after
 //! the image and `mmap` hands out zeroed ranges top-down below the stack's reserve. Nothing
 //! is protected (there is no hardware to do it): `mprotect` checks its arguments and
 //! succeeds, and a fault is always fatal.
@@ -63,8 +64,11 @@ impl BareSpace {
             Xlen::X64 => u64::MAX,
         };
         let stack_top = mem.size().min(top_limit) & !15;
-        let stack_bottom = stack_top.saturating_sub(params.stack_size);
         let end = image_end(image);
+        // A small memory cannot hold the whole stack limit: the stack then gets at most
+        // half of what lies above the image, so the heap and mappings keep the rest.
+        let above_image = stack_top.saturating_sub(end.next_multiple_of(PAGE));
+        let stack_bottom = stack_top.saturating_sub(params.stack_size.min(above_image / 2));
         if end > stack_bottom {
             return Err(OsError::ImageOverlapsStack {
                 end,
