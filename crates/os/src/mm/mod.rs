@@ -28,6 +28,8 @@ pub mod frames;
 pub mod freelist;
 pub mod freelist_phys;
 #[cfg(test)]
+mod freelist_phys_tests;
+#[cfg(test)]
 mod freelist_ref;
 #[cfg(test)]
 mod freelist_tests;
