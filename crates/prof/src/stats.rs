@@ -28,6 +28,7 @@
 //! | `translation.cycles.base_bounds`, `.segment` | cycles of base-bounds and segment checks |
 //! | `translation.cycles.flush` | cycles of `sfence.vma` |
 //! | `translation.requests.{fetch,load,store}` | translations requested per access kind (a page-crossing access counts twice) |
+//! | `translation.l1_lookups`, `.l2_lookups` | lookups in the L1 TLBs (every paged access), in the L2 (after L1 misses) |
 //! | `translation.l1_hits`, `.l2_hits` | accesses resolved in an L1 TLB, in the L2 |
 //! | `translation.walks.count` | page-table walks |
 //! | `translation.walks.cycles` | cycles of walks: PWC lookups + PTE reads + A/D write-backs |
@@ -201,6 +202,10 @@ pub struct Translation {
     pub cycles: Components,
     /// Translations requested per kind.
     pub requests: PerKind,
+    /// L1 lookups (both L1 TLBs).
+    pub l1_lookups: u64,
+    /// L2 lookups.
+    pub l2_lookups: u64,
     /// L1 hits (both L1 TLBs).
     pub l1_hits: u64,
     /// L2 hits.
@@ -388,6 +393,9 @@ impl RunStats {
                     load: mmu.translations[1],
                     store: mmu.translations[2],
                 },
+                l1_lookups: TlbCounters::total(&mmu.l1i.accesses)
+                    + TlbCounters::total(&mmu.l1d.accesses),
+                l2_lookups: TlbCounters::total(&mmu.l2.accesses),
                 l1_hits: TlbCounters::total(&mmu.l1i.hits) + TlbCounters::total(&mmu.l1d.hits),
                 l2_hits: TlbCounters::total(&mmu.l2.hits),
                 walks: Walks {
@@ -493,16 +501,20 @@ impl RunStats {
             ]);
         };
         line(
-            "L1 lookups (hits)",
-            thousands(t.l1_hits),
+            "L1 TLB lookups",
+            thousands(t.l1_lookups),
             t.cycles.l1_lookup,
         );
         line(
-            "L2 lookups (hits)",
-            thousands(t.l2_hits),
+            "L2 TLB lookups",
+            thousands(t.l2_lookups),
             t.cycles.l2_lookup,
         );
-        line("walks", thousands(t.walks.count), walk_cycles);
+        line(
+            "walks (PWC + PTE reads)",
+            thousands(t.walks.count),
+            walk_cycles,
+        );
         line(
             "A/D write-backs",
             thousands(t.ad_writes),

@@ -60,16 +60,16 @@ fn stats_are_consistent_and_render_aligned() {
   frames in use           n/a
   host time           0.500 s  0.0 MIPS
 
-  translation        count  cycles   share
-  -----------------  -----  ------  ------
-  L1 lookups (hits)    130     140  30.43%
-  L2 lookups (hits)      0       0   0.00%
-  walks                 10     300  65.22%
-  A/D write-backs        2      20   4.35%
-  base-bounds                    0   0.00%
-  segments                       0   0.00%
-  flushes                0       0   0.00%
-  faults                 0       0   0.00%
+  translation              count  cycles   share
+  -----------------------  -----  ------  ------
+  L1 TLB lookups             140     140  30.43%
+  L2 TLB lookups               0       0   0.00%
+  walks (PWC + PTE reads)     10     300  65.22%
+  A/D write-backs              2      20   4.35%
+  base-bounds                          0   0.00%
+  segments                             0   0.00%
+  flushes                      0       0   0.00%
+  faults                       0       0   0.00%
   walks by PTEs read: 10 x3; PTE reads 30; PWC hits L1 0, L2 0, L3 0, L4 0
 
   tlb   kind   accesses  hits  misses  hit rate   MPKI
