@@ -283,13 +283,17 @@ impl SystemBus {
         if self.observer.0.is_some() {
             self.observe(ctx, &translated);
         }
+        // A page is held in the fast path once an access to it resolves without a fill (an
+        // L1 hit or an unpaged mode): pages touched once, as in a sweep, never pay for it.
+        let mut fast_candidate = false;
         let pa = match translated {
             Ok(tr) => {
-                if let Resolved::Walk {
-                    ad_written: true, ..
-                } = tr.resolved
-                {
-                    self.note_ad_write(ctx);
+                match tr.resolved {
+                    Resolved::Walk {
+                        ad_written: true, ..
+                    } => self.note_ad_write(ctx),
+                    Resolved::Walk { .. } | Resolved::L2 | Resolved::Segment { .. } => {}
+                    Resolved::Bare | Resolved::BaseBounds | Resolved::L1 => fast_candidate = true,
                 }
                 self.cycles = self.cycles.wrapping_add(tr.cycles);
                 tr.pa
@@ -308,7 +312,7 @@ impl SystemBus {
             .checked_add(u64::from(ctx.size))
             .is_some_and(|end| end <= self.phys.size());
         if in_memory {
-            if self.observer.0.is_none() {
+            if fast_candidate && self.observer.0.is_none() {
                 if let Some(t) = self.translator.as_mut() {
                     t.fast_fill(&self.regs, ctx, self.phys.size());
                 }

@@ -275,13 +275,26 @@ impl TreePlru {
     /// Calls `visit(node index, wanted bit)` for every stateful node on `way`'s path, where
     /// the wanted bit points away from `way`.
     #[inline]
-    fn path(&self, set: usize, way: usize, mut visit: impl FnMut(usize, bool) -> bool) {
-        let base = set * (self.leaves - 1);
-        let (mut node, mut lo, mut size) = (0, 0, self.leaves);
+    fn path(&self, set: usize, way: usize, visit: impl FnMut(usize, bool) -> bool) {
+        Self::walk_path(self.ways, self.leaves, set, way, visit);
+    }
+
+    /// [`TreePlru::path`] over a tree of `leaves` leaves holding `ways` ways, as a function
+    /// of those numbers alone, so that `touch` can write the bits while it walks.
+    #[inline]
+    fn walk_path(
+        ways: usize,
+        leaves: usize,
+        set: usize,
+        way: usize,
+        mut visit: impl FnMut(usize, bool) -> bool,
+    ) {
+        let base = set * (leaves - 1);
+        let (mut node, mut lo, mut size) = (0, 0, leaves);
         while size > 1 {
             let half = size / 2;
             let upper = way >= lo + half;
-            if lo + half < self.ways && !visit(base + node, !upper) {
+            if lo + half < ways && !visit(base + node, !upper) {
                 return;
             }
             if upper {
@@ -297,20 +310,13 @@ impl TreePlru {
 
 impl Replacement for TreePlru {
     fn touch(&mut self, set: usize, way: usize) {
-        let mut updates = [(0usize, false); 64];
-        let mut n = 0;
-        self.path(set, way, |node, want| {
-            if let Some(u) = updates.get_mut(n) {
-                *u = (node, want);
-                n += 1;
+        let bits = &mut self.bits;
+        Self::walk_path(self.ways, self.leaves, set, way, |node, want| {
+            if let Some(b) = bits.get_mut(node) {
+                *b = want;
             }
             true
         });
-        for (node, want) in updates.iter().take(n) {
-            if let Some(b) = self.bits.get_mut(*node) {
-                *b = *want;
-            }
-        }
     }
     fn fill(&mut self, set: usize, way: usize) {
         self.touch(set, way);

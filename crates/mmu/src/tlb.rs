@@ -157,7 +157,13 @@ impl Tlb {
     /// the TLB exactly when this is `Some(false)`; statistics counters are not "state" here).
     pub fn hit_would_change_state(&self, va: u64, asid: u16) -> Option<bool> {
         let (slot, _) = self.find(va, asid)?;
-        Some(self.policy.hit_would_change_state(slot.set, slot.way))
+        Some(self.hit_would_change_state_at(slot))
+    }
+
+    /// [`Tlb::hit_would_change_state`] for the entry at `slot` (found with [`Tlb::find`]).
+    #[inline]
+    pub fn hit_would_change_state_at(&self, slot: Slot) -> bool {
+        self.policy.hit_would_change_state(slot.set, slot.way)
     }
 
     /// Inserts `entry`, replacing an entry for the same page and address space if one is

@@ -229,18 +229,10 @@ impl Translator {
                 .and_then(|_| base.checked_add(va_page))
                 .map(|pa| (pa, HitClass::BaseBounds)),
             Mode::Segmented { .. } => None,
-            Mode::Paged { .. } => {
-                if self.l1_hit_would_change_state(regs, ctx) != Some(false) {
-                    return;
-                }
-                let tlb = if ctx.kind == AccessKind::Fetch {
-                    self.l1i.as_ref()
-                } else {
-                    self.l1d.as_ref()
-                };
-                tlb.and_then(|t| t.find(ctx.va, ctx.asid))
-                    .map(|(_, entry)| (entry.translate(va_page), HitClass::L1))
-            }
+            Mode::Paged { .. } => match self.l1_usable_entry(regs, ctx) {
+                Some((false, entry)) => Some((entry.translate(va_page), HitClass::L1)),
+                _ => None,
+            },
         };
         if let Some((pa_base, class)) = fill {
             if pa_base
@@ -291,6 +283,12 @@ impl Translator {
     /// the permission granted and no D update needed; else whether that hit would change the
     /// modelled replacement state (see [`Tlb::hit_would_change_state`]).
     pub fn l1_hit_would_change_state(&self, regs: &MmuRegs, ctx: &AccessCtx) -> Option<bool> {
+        self.l1_usable_entry(regs, ctx).map(|(changes, _)| changes)
+    }
+
+    /// The L1 entry a paged access `ctx` would hit with its permission granted (and, for a
+    /// store, D set), with whether that hit would change replacement state.
+    fn l1_usable_entry(&self, regs: &MmuRegs, ctx: &AccessCtx) -> Option<(bool, TlbEntry)> {
         let Mode::Paged { format, .. } = regs.mode(ctx.privilege) else {
             return None;
         };
@@ -302,13 +300,13 @@ impl Translator {
         } else {
             self.l1d.as_ref()
         }?;
-        let (_, entry) = tlb.find(ctx.va, ctx.asid)?;
+        let (slot, entry) = tlb.find(ctx.va, ctx.asid)?;
         if check_permission(entry.perms, ctx.kind, ctx.privilege, regs.sum, regs.mxr).is_some()
             || (ctx.kind == AccessKind::Store && !entry.dirty)
         {
             return None;
         }
-        tlb.hit_would_change_state(ctx.va, ctx.asid)
+        Some((tlb.hit_would_change_state_at(slot), entry))
     }
 
     /// `sfence.vma`: drops cached translations in every TLB and PWC (`va` None: all
