@@ -6,4 +6,5 @@ mod explain;
 mod fastpath;
 mod modes;
 mod profile;
+mod profile_stride;
 mod run;
