@@ -301,6 +301,7 @@ pub fn render_report(report: &RunReport) -> String {
         "  events        {} taken branches, {} loads, {} stores, {} misaligned, {} syscalls\n",
         c.taken_branches, c.loads, c.stores, c.misaligned, report.syscalls
     ));
+    s.push_str(&memory_lines(report));
     if !report.unknown_syscalls.is_empty() {
         let list: Vec<String> = report
             .unknown_syscalls
@@ -314,6 +315,40 @@ pub fn render_report(report: &RunReport) -> String {
             "  unknown syscalls (returned -ENOSYS): {}\n",
             list.join(", ")
         ));
+    }
+    s
+}
+
+/// The OS's memory management: the mode, its fault and frame counts, and the mode's own
+/// counters (the linear table beside what Sv32 needs for the same pages; relocations and
+/// compactions in the segmented modes).
+fn memory_lines(report: &RunReport) -> String {
+    let mm = &report.mm;
+    let extra = |key: &str| mm.extra.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+    let mut s = format!(
+        "  memory        --mmu {}: {} minor faults, peak {} frames, {} stack growths, {} flushes\n",
+        report.mode, mm.minor_faults, mm.peak_frames, mm.stack_growths, mm.flushes
+    );
+    if let (Some(entries), Some(sv32)) = (
+        extra("linear_table_entries"),
+        extra("sv32_table_frames_for_same_pages"),
+    ) {
+        s.push_str(&format!(
+            "  linear table  {} bytes ({entries} PTEs) where Sv32 needs {} bytes ({sv32} \
+             frames) for the same pages\n",
+            mm.table_frames * 4096,
+            sv32 * 4096
+        ));
+    }
+    let shown = ["linear_table_entries", "sv32_table_frames_for_same_pages"];
+    let others: Vec<String> = mm
+        .extra
+        .iter()
+        .filter(|(k, _)| !shown.contains(k))
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    if !others.is_empty() {
+        s.push_str(&format!("  mm counters   {}\n", others.join(", ")));
     }
     s
 }

@@ -334,3 +334,28 @@ fn linear_mode_reports_its_flat_table_beside_what_sv32_needs() {
     assert_eq!(extra(&linear, "sv32_table_frames_for_same_pages"), Some(3));
     assert_eq!(linear.mm.minor_faults, sv32.mm.minor_faults);
 }
+
+#[test]
+fn the_run_report_shows_the_linear_table_beside_sv32s() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("programs/hello.s");
+    let out = Command::new(env!("CARGO_BIN_EXE_atlas"))
+        .args(["run", "--xlen", "32", "--mmu", "linear"])
+        .arg(&path)
+        .output()
+        .expect("atlas runs");
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("  memory") || l.starts_with("  linear table"))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            "  memory        --mmu linear: 2 minor faults, peak 259 frames, 0 stack growths, 0 \
+             flushes",
+            "  linear table  1048576 bytes (262144 PTEs) where Sv32 needs 12288 bytes (3 frames) \
+             for the same pages",
+        ]
+    );
+}
