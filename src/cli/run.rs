@@ -223,10 +223,7 @@ pub fn ending(image: &Image, report: &RunReport, config: &OsConfig) -> (u8, Opti
 /// fault the OS could not serve (other traps never reach the OS's memory manager).
 fn os_lines(report: &RunReport) -> String {
     match &report.os_reason {
-        Some(reason) => format!(
-            "  mmu mode:    {}\n  os:          {reason}\n",
-            report.mode
-        ),
+        Some(reason) => format!("  mmu mode:    {}\n  os:          {reason}\n", report.mode),
         None => String::new(),
     }
 }
