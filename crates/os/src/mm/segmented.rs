@@ -10,7 +10,9 @@
 //!
 //! Each segment is one contiguous chunk of physical memory from the free-list allocator
 //! (`--fit`); its bound is the chunk's size, so the bytes of a segment that exist are
-//! exactly the ones backed. The image's text and data share segment 0 (four registers leave
+//! exactly the ones backed. Offsets start at the segment's first VA, so the code segment
+//! also backs the bytes below the image (64 KiB for GNU ld's 0x10000): the hardware has no
+//! way to start a segment at a non-zero offset. The image's text and data share segment 0 (four registers leave
 //! no room for a separate data segment), so a store to text is caught only when the image
 //! has no writable section.
 //!
