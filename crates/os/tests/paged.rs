@@ -270,3 +270,97 @@ fn the_stack_grows_on_faults_up_to_its_limit() {
         Some("no mapping for 0x3fff7fff90 (below the stack limit)")
     );
 }
+
+/// Maps a page RW, stores to it, mprotects it to `prot`, then accesses it with `access`
+/// (a load or a store instruction on s0); exits with mprotect's result if the access works.
+fn protect_then(prot: u32, access: &str) -> String {
+    format!(
+        "    .text\n    .globl _start\n_start:\n    li a0, 0\n    li a1, 4096\n    li a2, 3\n\
+         \x20   li a3, 0x22\n    li a4, -1\n    li a5, 0\n    li a7, 222\n    ecall\n\
+         \x20   mv s0, a0\n    sw a1, 0(s0)\n    mv a0, s0\n    li a1, 4096\n    li a2, {prot}\n\
+         \x20   li a7, 226\n    ecall\n    mv s1, a0\n    {access}\n    mv a0, s1\n\
+         \x20   li a7, 93\n    ecall\n"
+    )
+}
+
+#[test]
+fn mprotect_rewrites_the_resident_pte_and_flushes_it() {
+    let top = 0x3f_ff7f_e000u64;
+    let cases = [
+        (
+            1,
+            "sw a1, 8(s0)",
+            Some(format!("store to a read-only page at {:#x}", top + 8)),
+        ),
+        (
+            0,
+            "lw a1, 4(s0)",
+            Some(format!(
+                "load from a page without read permission at {:#x}",
+                top + 4
+            )),
+        ),
+        (
+            4,
+            "lw a1, 4(s0)",
+            Some(format!(
+                "load from a page without read permission at {:#x}",
+                top + 4
+            )),
+        ),
+        (1, "lw a1, 4(s0)", None),
+        (3, "sw a1, 8(s0)", None),
+    ];
+    for (prot, access, reason) in cases {
+        let report = run(
+            &assemble(&protect_then(prot, access), Xlen::X64),
+            MmuMode::Sv39,
+        );
+        assert_eq!(report.os_reason, reason, "prot {prot}, {access}");
+        match reason {
+            Some(_) => assert!(matches!(report.exit, ExitReason::Fault { .. })),
+            None => assert_eq!(report.exit, ExitReason::Exited(0)),
+        }
+        // The page was resident when mprotect ran: one PTE rewrite, one flush.
+        assert_eq!(report.mm.flushes, 1, "prot {prot}");
+        assert_eq!(report.mmu.flushes_of(FlushKind::VaAsid), 1);
+    }
+}
+
+#[test]
+fn mprotect_and_munmap_check_their_arguments() {
+    // mprotect of an unmapped range: ENOMEM; misaligned: EINVAL; munmap of length 0:
+    // EINVAL. Exit status: the three errnos packed as 12 + 22 * 2 + 22 * 4 = 144.
+    let source = "
+    .text
+    .globl _start
+_start:
+    li a0, 0x20000000
+    li a1, 4096
+    li a2, 1
+    li a7, 226
+    ecall
+    neg s0, a0
+    li a0, 0x20000001
+    li a1, 4096
+    li a2, 1
+    li a7, 226
+    ecall
+    neg a0, a0
+    slli a0, a0, 1
+    add s0, s0, a0
+    li a0, 0x20000000
+    li a1, 0
+    li a7, 215
+    ecall
+    neg a0, a0
+    slli a0, a0, 2
+    add a0, s0, a0
+    li a7, 93
+    ecall
+";
+    for (mode, xlen) in [(MmuMode::Sv39, Xlen::X64), (MmuMode::Sv32, Xlen::X32)] {
+        let report = run(&assemble(source, xlen), mode);
+        assert_eq!(report.exit, ExitReason::Exited(144), "{mode}");
+    }
+}
