@@ -145,10 +145,12 @@ fn shortened_benches() -> Vec<(String, Image)> {
 fn modes(xlen: Xlen) -> Vec<MmuMode> {
     MmuMode::ALL
         .into_iter()
-        .filter(|m| match (m, xlen) {
-            (MmuMode::Linear | MmuMode::Sv32, Xlen::X64) => false,
-            (MmuMode::Sv39 | MmuMode::Sv48 | MmuMode::Sv57, Xlen::X32) => false,
-            _ => true,
+        .filter(|m| {
+            !matches!(
+                (m, xlen),
+                (MmuMode::Linear | MmuMode::Sv32, Xlen::X64)
+                    | (MmuMode::Sv39 | MmuMode::Sv48 | MmuMode::Sv57, Xlen::X32)
+            )
         })
         .collect()
 }

@@ -43,7 +43,7 @@ impl Decoded {
 #[derive(Clone)]
 struct Page {
     ppn: u64,
-    slots: Box<[Option<Decoded>]>,
+    slots: Box<[Option<Decoded>; SLOTS]>,
 }
 
 /// The cache. Pages are kept in a pool and found through a table indexed by physical page
@@ -142,11 +142,7 @@ impl ICache {
             self.find_page(ppn)?;
         }
         let slot = (pa >> 2) as usize % SLOTS;
-        self.pages
-            .get(self.last_index)
-            .and_then(|p| p.slots.get(slot))
-            .copied()
-            .flatten()
+        self.pages.get(self.last_index)?.slots[slot]
     }
 
     /// Makes `ppn` the remembered page if it is cached.
@@ -179,7 +175,7 @@ impl ICache {
                     };
                     self.pages.push(Page {
                         ppn: u64::MAX,
-                        slots: vec![None; SLOTS].into_boxed_slice(),
+                        slots: Box::new([None; SLOTS]),
                     });
                     index
                 }
@@ -198,12 +194,8 @@ impl ICache {
             self.last_index = index as usize;
         }
         let slot = (pa >> 2) as usize % SLOTS;
-        if let Some(s) = self
-            .pages
-            .get_mut(self.last_index)
-            .and_then(|p| p.slots.get_mut(slot))
-        {
-            *s = Some(decoded);
+        if let Some(page) = self.pages.get_mut(self.last_index) {
+            page.slots[slot] = Some(decoded);
         }
     }
 }
