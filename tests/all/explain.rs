@@ -225,3 +225,46 @@ fn explain_segmented_stack_and_code() {
     text.push_str(&cli("segmented", &["--pc", "0x100c8", "--first", "2"]));
     golden("segmented", &text);
 }
+
+#[test]
+fn explain_sv39_superpage_and_a_permission_fault_on_a_hit() {
+    use atlas_mmu::pte::{PTE_A, PTE_D};
+    let mut bus = SystemBus::with_mmu(
+        PhysMem::new(8 << 20).expect("8 MiB"),
+        Xlen::X64,
+        MmuConfig::teaching(),
+    )
+    .expect("valid");
+    // Root 0x10_0000 -> level-1 table 0x10_1000 whose entry 1 is a read-only 2 MiB leaf
+    // mapping VA 0x20_0000 to PA 0x40_0000.
+    let mem = bus.phys_mut();
+    mem.write(0x10_0000, 8, Pte::new(0x101, PTE_V).0)
+        .expect("in memory");
+    let leaf = Pte::new(0x400, PTE_V | PTE_R | PTE_U | PTE_A | PTE_D);
+    mem.write(0x10_1000 + 8, 8, leaf.0).expect("in memory");
+    let satp = Satp {
+        mode: Some(FormatKind::Sv39),
+        asid: 2,
+        ppn: 0x100,
+    };
+    assert_eq!(bus.write_csr(csr::SATP, satp.encode(Xlen::X64)), Some(()));
+    let selection = Selection {
+        limit: 10,
+        pc: None,
+        va: None,
+    };
+    bus.set_observer(Some(Box::new(Explainer::new(
+        selection,
+        Box::new(|_| String::new()),
+    ))));
+    access(&mut bus, 0x2000, 0x21_2344, AccessKind::Load);
+    access(&mut bus, 0x2004, 0x3f_fff0, AccessKind::Load);
+    access(&mut bus, 0x2008, 0x21_0000, AccessKind::Store);
+    let explainer = bus
+        .take_observer()
+        .expect("installed")
+        .into_any()
+        .downcast::<Explainer>()
+        .expect("an Explainer");
+    golden("sv39-superpage", explainer.text());
+}

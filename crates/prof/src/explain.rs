@@ -210,9 +210,9 @@ fn lookup_text(name: &str, tlb: &Tlb, ctx: &AccessCtx, out: &mut String) -> bool
     let set = tlb.set_of(ctx.va, 12);
     let _ = write!(
         out,
-        "  {name}: {} sets x {} ways; 4 KiB pages index set {set}",
-        tlb.sets(),
-        tlb.ways()
+        "  {name}: {} x {}; 4 KiB pages index set {set}",
+        plural(tlb.sets(), "set"),
+        plural(tlb.ways(), "way")
     );
     match tlb.find(ctx.va, ctx.asid) {
         Some((slot, e)) if ctx.kind == AccessKind::Store && !e.dirty => {
@@ -237,6 +237,15 @@ fn lookup_text(name: &str, tlb: &Tlb, ctx: &AccessCtx, out: &mut String) -> bool
             let _ = writeln!(out, ": miss");
             false
         }
+    }
+}
+
+/// `1 set`, `16 sets`.
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
     }
 }
 
@@ -286,13 +295,16 @@ impl Explainer {
     fn explain_before(&self, b: &Before<'_>) -> Pending {
         let ctx = b.ctx;
         let mut s = format!(
-            "#{} {} of {} bytes at VA {:#x} by pc {:#x} {} ({:?} mode, ASID {})\n",
+            "#{} {} of {} bytes at VA {:#x} by pc {:#x}{} ({:?} mode, ASID {})\n",
             self.explained + 1,
             kind_name(ctx.kind),
             ctx.size,
             ctx.va,
             ctx.pc,
-            (self.describe_pc)(ctx.pc),
+            match (self.describe_pc)(ctx.pc) {
+                d if d.is_empty() => d,
+                d => format!(" {d}"),
+            },
             ctx.privilege,
             ctx.asid
         );
