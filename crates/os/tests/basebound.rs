@@ -109,19 +109,32 @@ fn the_process_moves_to_a_larger_region_when_it_outgrows_the_bound() {
         space.mmap(&mut env, &anon(PAGE)),
         errno::ENOMEM.wrapping_neg()
     );
-    // Twice the region does not fit, nor does one more page beside the held region.
-    assert_eq!(space.brk(&mut env, 2 * top + 1), 2 * top);
+    // One more page: no free chunk can take a copy of the whole region, but the page after
+    // it is free, so the region grows in place.
+    assert_eq!(space.brk(&mut env, 2 * top + 1), 2 * top + 1);
+    assert_eq!(
+        (env.bus.regs().atbase, env.bus.regs().atbound),
+        (top, 2 * top + PAGE)
+    );
     assert_eq!(extra(&space, "relocations"), 1);
+    // 0x20000 more: neither a copy nor in place, but the two free chunks together (the old
+    // region, 0x51000 bytes, and 0xc000 at the top) suffice: memory is compacted and the
+    // region lands at 0.
+    let end = 2 * top + PAGE + 0x20000;
+    assert_eq!(space.brk(&mut env, end), end);
+    assert_eq!((env.bus.regs().atbase, env.bus.regs().atbound), (0, end));
+    assert_eq!(extra(&space, "compactions"), 1);
+    assert_eq!(extra(&space, "bytes_copied"), top + 2 * top + PAGE);
+    assert_eq!(env.bus.phys().read(marker, 1), Some(0x5a));
+    // Beyond physical memory: the old break.
+    assert_eq!(space.brk(&mut env, (1 << 20) + 1), end);
 
-    let beyond = access(env.bus, 2 * top, AccessKind::Load).expect_err("beyond bound");
+    let beyond = access(env.bus, end, AccessKind::Load).expect_err("beyond bound");
     assert_eq!(
         space.fault(&mut env, &beyond),
         FaultOutcome::Fatal(format!(
-            "bounds violation: address {:#x} not below bound {:#x} (base-bounds: the address \
-             space is 0..{:#x} at physical {top:#x})",
-            2 * top,
-            2 * top,
-            2 * top
+            "bounds violation: address {end:#x} not below bound {end:#x} (base-bounds: the \
+             address space is 0..{end:#x} at physical 0x0)"
         ))
     );
 }

@@ -130,13 +130,13 @@ fn mmap_of_64_mib_is_enomem() {
 fn brk_stops_at_the_memory_limit() {
     // Segmented: code segment 0x11000 and a 16 KiB stack leave 0x1eb000 bytes, so one
     // MiB of heap fits and two do not. Base-bounds: the region (image, 512 KiB stack
-    // reserve) must be copied to grow: old and new regions must fit together, so the heap
-    // gets no whole MiB.
+    // reserve, 0x91000 bytes) cannot be copied to a larger one (old and new do not fit
+    // together), so it grows in place: one MiB fits, two do not.
     for xlen in [Xlen::X32, Xlen::X64] {
         let (report, _) = run(BRK_64M, xlen, MmuMode::Segmented);
         assert_eq!(report.exit, ExitReason::Exited(1), "{xlen:?}");
         let (report, _) = run(BRK_64M, xlen, MmuMode::BaseBounds);
-        assert_eq!(report.exit, ExitReason::Exited(0), "{xlen:?}");
+        assert_eq!(report.exit, ExitReason::Exited(1), "{xlen:?}");
     }
 }
 

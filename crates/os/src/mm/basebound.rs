@@ -31,11 +31,14 @@
 //! larger region, as Unix V6's `expand()` did: it allocates a region of twice the size (or
 //! exactly what is needed, if twice does not fit), copies the process's bytes (charged with
 //! the `copy_page` cost per 4 KiB), frees the old region and writes the new base and bound.
-//! The old and new regions must fit in memory together; if they cannot, `brk` returns the
-//! old break and `mmap` `-ENOMEM`. The region never shrinks: `brk` down and `munmap` only
-//! give the addresses back.
+//! The old and new regions must fit in memory together. When no free chunk can take the
+//! copy, the OS makes do the way the segmented mode does: it grows the region in place if
+//! the memory right after it is free, else compacts memory (the region is set aside, the
+//! free space gathered, the region put back at the bottom) if the free bytes together
+//! suffice; else `brk` returns the old break and `mmap` `-ENOMEM`. The region never
+//! shrinks: `brk` down and `munmap` only give the addresses back.
 
-use super::freelist_phys::PhysRegions;
+use super::freelist_phys::{Direction, PhysRegions};
 use super::segmented::region_stats;
 use super::{AddressSpace, FaultOutcome, MmEnv, MmParams, MmStats, MmapArgs, MmuMode};
 use super::{MAP_FIXED, PAGE, PROT_MASK};
@@ -130,10 +133,15 @@ impl BaseBoundsSpace {
             return true;
         }
         let doubled = self.bound.saturating_mul(2).min(self.va_limit).max(end);
+        let base = self.base;
         let moved = self
             .regions
-            .relocate(env, self.base, doubled)
-            .or_else(|| self.regions.relocate(env, self.base, end));
+            .relocate(env, base, doubled)
+            .or_else(|| self.regions.relocate(env, base, end))
+            .or_else(|| {
+                let growth = self.regions.grow(env, base, end, Direction::Up)?;
+                Some(growth.addr())
+            });
         match moved {
             Some(base) => {
                 self.base = base;
