@@ -75,8 +75,10 @@ impl<X: Word> Process<X> {
         );
         let sp = match (sp, failure) {
             (Ok(sp), _) => sp,
-            (Err(_), Some(reason)) => return Err(OsError::OutOfMemory(reason)),
-            (Err(e), None) => return Err(e),
+            (Err(_), Some(reason)) if reason.starts_with("out of physical memory") => {
+                return Err(OsError::OutOfMemory(reason))
+            }
+            (Err(e), _) => return Err(e),
         };
         let brk = space.program_break();
         let mut cpu = Cpu::<X>::new(image.entry, Privilege::User, config.costs);
