@@ -128,6 +128,8 @@ pub struct MmuStats {
     pub walks: [[u64; 6]; 5],
     /// PTEs read by walks.
     pub pte_reads: u64,
+    /// PTEs read by walks, per level (index 0 is level 0, the leaf level of 4 KiB pages).
+    pub pte_reads_by_level: [u64; 5],
     /// PTEs written back for A/D.
     pub ad_writes: u64,
     /// Page-walk-cache lookups per level (index 0 is level 1).

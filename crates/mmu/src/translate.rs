@@ -482,6 +482,15 @@ impl Translator {
             }
         }
         self.stats.pte_reads += reads;
+        // The walk read levels start, start − 1, … (start is below a PWC hit's level).
+        let start = outcome
+            .pwc_hit_level
+            .map_or(format.levels - 1, |hit| hit.saturating_sub(1));
+        for level in (0..=start).rev().take(outcome.pte_reads as usize) {
+            if let Some(n) = self.stats.pte_reads_by_level.get_mut(level as usize) {
+                *n += 1;
+            }
+        }
         let read_cycles = reads * lat.pte_read;
         cycles += read_cycles;
         self.stats.cycles.pte_reads += read_cycles;

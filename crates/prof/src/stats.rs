@@ -34,6 +34,7 @@
 //! | `translation.walks.cycles` | cycles of walks: PWC lookups + PTE reads + A/D write-backs |
 //! | `translation.walks.pte_reads` | PTEs read by all walks |
 //! | `translation.walks.by_depth` | six counts: walks that read 0, 1, … 5 PTEs |
+//! | `translation.walks.pte_reads_by_level` | five counts: PTEs read at level 0 (leaf level of 4 KiB pages), 1, … 4 |
 //! | `translation.walks.pwc_lookups`, `.pwc_hits` | four counts each (levels 1 to 4) |
 //! | `translation.ad_writes` | PTEs written back to set A or D |
 //! | `translation.faults` | translations that faulted |
@@ -176,6 +177,8 @@ pub struct Walks {
     pub pte_reads: u64,
     /// Walks by number of PTEs read (0 to 5).
     pub by_depth: [u64; 6],
+    /// PTEs read per level 0 to 4.
+    pub pte_reads_by_level: [u64; 5],
     /// PWC lookups per level 1 to 4.
     pub pwc_lookups: Vec<u64>,
     /// PWC hits per level 1 to 4.
@@ -403,6 +406,7 @@ impl RunStats {
                     cycles: c.pwc + c.pte_reads + c.ad_writes,
                     pte_reads: mmu.pte_reads,
                     by_depth,
+                    pte_reads_by_level: mmu.pte_reads_by_level,
                     pwc_lookups: mmu.pwc_lookups.to_vec(),
                     pwc_hits: mmu.pwc_hits.to_vec(),
                 },
@@ -536,15 +540,31 @@ impl RunStats {
             .map(|(d, n)| format!("{} x{d}", thousands(*n)))
             .collect();
         if !depths.is_empty() {
+            let by_level: Vec<String> = t
+                .walks
+                .pte_reads_by_level
+                .iter()
+                .enumerate()
+                .rev()
+                .filter(|(_, n)| **n > 0)
+                .map(|(l, n)| format!("level {l} {}", thousands(*n)))
+                .collect();
             s.push_str(&format!(
-                "  walks by PTEs read: {}; PTE reads {}; PWC hits {}\n",
+                "  walks by PTEs read: {}\n  PTE reads {}: {}\n  PWC hits: {}\n",
                 depths.join(", "),
                 thousands(t.walks.pte_reads),
+                by_level.join(", "),
                 t.walks
                     .pwc_hits
                     .iter()
+                    .zip(&t.walks.pwc_lookups)
                     .enumerate()
-                    .map(|(l, h)| format!("L{} {}", l + 1, thousands(*h)))
+                    .map(|(l, (h, n))| format!(
+                        "level {} {}/{}",
+                        l + 1,
+                        thousands(*h),
+                        thousands(*n)
+                    ))
                     .collect::<Vec<_>>()
                     .join(", ")
             ));

@@ -84,6 +84,11 @@ fn stride_misses_have_the_closed_form() {
         // No L2: every miss walks, reading three PTEs.
         assert_eq!(stats.walks_of(FormatKind::Sv39), misses, "{what}");
         assert_eq!(stats.pte_reads, 3 * misses, "{what}");
+        assert_eq!(
+            stats.pte_reads_by_level,
+            [misses, misses, misses, 0, 0],
+            "{what}"
+        );
     }
 }
 
@@ -151,6 +156,11 @@ fn replay_reproduces_the_live_tlb_counters() {
             .expect("a Recorder");
         let profile = recorder.finish().expect("trace written");
         let live = bus.translator().expect("has an MMU").stats();
+        assert_eq!(
+            live.pte_reads_by_level.iter().sum::<u64>(),
+            live.pte_reads,
+            "{name}"
+        );
         assert_eq!(profile.total().faults, 1);
 
         let reader =

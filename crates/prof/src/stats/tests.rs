@@ -13,6 +13,7 @@ fn sample() -> (RunFacts, MmuConfig, MmuStats) {
     mmu.l1d.misses = [0, 5, 1];
     mmu.walks[2][3] = 10;
     mmu.pte_reads = 30;
+    mmu.pte_reads_by_level = [10, 10, 10, 0, 0];
     mmu.ad_writes = 2;
     mmu.cycles.l1 = 140;
     mmu.cycles.pte_reads = 300;
@@ -70,7 +71,9 @@ fn stats_are_consistent_and_render_aligned() {
   segments                             0   0.00%
   flushes                      0       0   0.00%
   faults                       0       0   0.00%
-  walks by PTEs read: 10 x3; PTE reads 30; PWC hits L1 0, L2 0, L3 0, L4 0
+  walks by PTEs read: 10 x3
+  PTE reads 30: level 2 10, level 1 10, level 0 10
+  PWC hits: level 1 0/0, level 2 0/0, level 3 0/0, level 4 0/0
 
   tlb   kind   accesses  hits  misses  hit rate   MPKI
   ----  -----  --------  ----  ------  --------  -----
