@@ -201,3 +201,104 @@ proptest! {
         prop_assert_eq!((stats.table_frames, stats.frames_in_use), (1, 1));
     }
 }
+
+/// A value from the edges guests hit: zero, small, page-aligned, near the top, any.
+fn garbage() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        Just(0u64),
+        0..0x10000u64,
+        (0..0x100u64).prop_map(|p| BASE + p * PAGE),
+        (0..16u64).prop_map(|k| u64::MAX - k),
+        (0..16u64).prop_map(|k| (1u64 << 38) - k * PAGE),
+        any::<u64>(),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn memory_calls_with_garbage_arguments_keep_the_books_straight(
+        calls in proptest::collection::vec((0..5u8, garbage(), garbage(), garbage(), garbage()), 1..60)
+    ) {
+        let mut m = Machine::new();
+        for (which, a, b, c, d) in calls {
+            match which {
+                0 => {
+                    let args = MmapArgs { addr: a, len: b, prot: c & 7, flags: d, fd: u64::MAX, offset: 0 };
+                    m.with(|s, env| s.mmap(env, &args));
+                }
+                1 => {
+                    m.with(|s, env| s.munmap(env, a, b));
+                }
+                2 => {
+                    m.with(|s, env| s.mprotect(env, a, b, c));
+                }
+                3 => {
+                    m.with(|s, env| s.brk(env, a));
+                }
+                _ => {
+                    let _ = m.access(a & !3, (b & 1 == 0).then_some(c as u32));
+                }
+            }
+            let stats = m.space.stats();
+            prop_assert_eq!(stats.frames_in_use, m.extra("resident_pages") + stats.table_frames);
+            prop_assert!(stats.frames_in_use <= 1024);
+        }
+    }
+}
+
+proptest! {
+    /// Random valid instructions (undecodable words become `ecall`, so the memory calls
+    /// see random registers) run in every paged mode to an exit, a fault, out of memory
+    /// or the limit: never a panic, and the books balance.
+    #[test]
+    fn random_programs_end_cleanly_in_paged_modes(words in proptest::collection::vec(any::<u32>(), 1..64)) {
+        let ecall = atlas_isa::encode(&atlas_isa::Inst::System { op: atlas_isa::SystemOp::Ecall });
+        for (mode, xlen) in [
+            (MmuMode::Sv39, Xlen::X64),
+            (MmuMode::Sv57, Xlen::X64),
+            (MmuMode::Sv32, Xlen::X32),
+            (MmuMode::Linear, Xlen::X32),
+        ] {
+            let bytes: Vec<u8> = words
+                .iter()
+                .flat_map(|&w| {
+                    let w = if atlas_isa::decode(w, xlen).is_ok() { w } else { ecall };
+                    w.to_le_bytes()
+                })
+                .collect();
+            let image = Image {
+                xlen,
+                entry: 0x1_0000,
+                segments: vec![atlas_asm::Segment {
+                    name: ".text".into(),
+                    vaddr: 0x1_0000,
+                    mem_size: bytes.len() as u64,
+                    data: bytes,
+                    perms: atlas_asm::Perms::RX,
+                }],
+                symbols: Vec::new(),
+                lines: LineTable::default(),
+            };
+            let config = atlas_os::OsConfig {
+                phys_mem: 2 << 20,
+                max_insns: 2_000,
+                mmu_mode: Some(mode),
+                ..atlas_os::OsConfig::default()
+            };
+            let (mut o, mut e, mut i) = (Vec::new(), Vec::new(), &b"stdin"[..]);
+            let mut io = atlas_os::GuestIo { stdin: &mut i, stdout: &mut o, stderr: &mut e };
+            let r = match atlas_os::run_image(&image, &config, &mut io) {
+                Ok(r) => r,
+                Err(e) => return Err(TestCaseError::fail(format!("{mode}: {e}"))),
+            };
+            prop_assert!(r.counters.instret <= 2_000);
+            let resident = r
+                .mm
+                .extra
+                .iter()
+                .find(|(k, _)| *k == "resident_pages")
+                .map_or(0, |(_, v)| *v);
+            prop_assert_eq!(r.mm.frames_in_use, resident + r.mm.table_frames);
+        }
+    }
+}
