@@ -120,7 +120,13 @@ impl PagedSpace {
             MmuMode::Sv32 => (FormatKind::Sv32, STACK_TOP_32),
             MmuMode::Sv39 => (FormatKind::Sv39, STACK_TOP_64),
             MmuMode::Sv48 => (FormatKind::Sv48, STACK_TOP_64),
-            _ => (FormatKind::Sv57, STACK_TOP_64),
+            MmuMode::Sv57 => (FormatKind::Sv57, STACK_TOP_64),
+            MmuMode::Bare | MmuMode::BaseBounds | MmuMode::Segmented => {
+                return Err(OsError::Layout {
+                    mode,
+                    reason: "not a paged mode".to_string(),
+                })
+            }
         };
         let format = Format::of(kind, params.xlen);
         let layout = |reason: String| OsError::Layout { mode, reason };
@@ -328,12 +334,11 @@ impl PagedSpace {
         {
             return FaultOutcome::Fatal(self.no_mapping(va));
         }
-        if let Some(pte) = self.table.lookup(env.bus.phys(), page) {
+        if self.table.lookup(env.bus.phys(), page).is_some() {
             let vma = self.vmas.find(page).copied();
             let allowed = vma.is_some_and(|v| allows(v.prot, kind));
             return if allowed {
                 // Mapped and allowed: a stale translation; drop it and retry.
-                let _ = pte;
                 self.flush(env, page);
                 FaultOutcome::Resolved
             } else {
@@ -476,6 +481,9 @@ impl AddressSpace for PagedSpace {
         want
     }
 
+    /// A hint is taken when the range is free and between the heap and the mmap area's
+    /// top; otherwise the mapping goes to the highest free range below that top.
+    /// `MAP_FIXED` replaces whatever the range held (anywhere in user space).
     fn mmap(&mut self, env: &mut MmEnv<'_>, args: &MmapArgs) -> u64 {
         let len = match args.validate() {
             Ok(len) => len,
