@@ -30,6 +30,10 @@ enum Command {
         /// The machine to replay on.
         #[command(flatten)]
         machine: Box<MachineArgs>,
+        /// Also write the statistics as JSON (the `--stats-json` layout of `atlas run`;
+        /// cycles and OS figures are zero, the instruction count is the fetches).
+        #[arg(long, value_name = "FILE")]
+        stats_json: Option<PathBuf>,
     },
 }
 
@@ -37,7 +41,11 @@ enum Command {
 pub fn main(args: Args) -> ExitCode {
     let result = match args.command {
         Command::Dump { file } => run_dump(&file),
-        Command::Replay { file, machine } => run_replay(&file, &machine),
+        Command::Replay {
+            file,
+            machine,
+            stats_json,
+        } => run_replay(&file, &machine, stats_json.as_ref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -61,7 +69,11 @@ fn run_dump(file: &PathBuf) -> Result<(), String> {
     out.flush().map_err(|e| e.to_string())
 }
 
-fn run_replay(file: &PathBuf, machine: &MachineArgs) -> Result<(), String> {
+fn run_replay(
+    file: &PathBuf,
+    machine: &MachineArgs,
+    stats_json: Option<&PathBuf>,
+) -> Result<(), String> {
     let config = machine.config()?;
     let reader = open(file)?;
     let program = reader.header().program.clone();
@@ -77,6 +89,10 @@ fn run_replay(file: &PathBuf, machine: &MachineArgs) -> Result<(), String> {
         ..RunFacts::default()
     };
     let stats = RunStats::new(&facts, &config, replay.stats());
+    if let Some(path) = stats_json {
+        let json = stats.to_json().map_err(|e| e.to_string())?;
+        std::fs::write(path, json).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
     let mut s = format!(
         "atlas: trace replay of {} on {}\n  accesses {}, instruction fetches {}, walks {}\n\n",
         file.display(),

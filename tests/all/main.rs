@@ -8,3 +8,4 @@ mod modes;
 mod profile;
 mod profile_stride;
 mod run;
+mod trace;
