@@ -359,3 +359,21 @@ fn the_run_report_shows_the_linear_table_beside_sv32s() {
         ]
     );
 }
+
+#[test]
+fn an_unknown_mmu_mode_is_refused_with_the_list() {
+    let out = Command::new(env!("CARGO_BIN_EXE_atlas"))
+        .args(["run", "--mmu", "sv99", "programs/hello.s"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("atlas runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.lines().next(),
+        Some(
+            "error: invalid value 'sv99' for '--mmu <MODE>': unknown MMU mode `sv99` (expected \
+             bare, base-bounds, segmented, linear, sv32, sv39, sv48, sv57)"
+        )
+    );
+}
