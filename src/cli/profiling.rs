@@ -160,10 +160,9 @@ fn describe(image: &Image, pc: u64) -> (String, String, String) {
     let disasm = image
         .segments
         .iter()
-        .find(|s| pc >= s.vaddr && pc - s.vaddr + 4 <= s.data.len() as u64)
-        .and_then(|s| {
-            let at = usize::try_from(pc - s.vaddr).ok()?;
-            let bytes: [u8; 4] = s.data.get(at..at + 4)?.try_into().ok()?;
+        .find_map(|s| {
+            let at = usize::try_from(pc.checked_sub(s.vaddr)?).ok()?;
+            let bytes: [u8; 4] = s.data.get(at..at.checked_add(4)?)?.try_into().ok()?;
             let inst = atlas_isa::decode(u32::from_le_bytes(bytes), image.xlen).ok()?;
             Some(disassemble(&inst, pc, image.xlen, Style::Aliases))
         })

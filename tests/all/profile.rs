@@ -72,24 +72,42 @@ fn replay_reproduces_every_program_and_json_is_consistent() {
             .expect("name")
             .to_string_lossy()
             .into_owned();
-        for preset in ["teaching", "modern"] {
-            let trace = temp(&format!("{name}-{preset}.trc"));
-            let json = temp(&format!("{name}-{preset}.json"));
+        // The default mode (sv39, or sv32 for RV32 programs), and a deeper or flatter one.
+        let other_mode = if name.contains("rv32") {
+            "linear"
+        } else {
+            "sv48"
+        };
+        let runs = [
+            ("teaching", None),
+            ("modern", None),
+            ("modern", Some(other_mode)),
+        ];
+        for (preset, mode) in runs {
+            let tag = format!("{name}-{preset}-{}", mode.unwrap_or("default"));
+            let trace = temp(&format!("{tag}.trc"));
+            let json = temp(&format!("{tag}.json"));
             let p = program.to_string_lossy().into_owned();
-            let (_, _, live_report) = atlas(&[
-                "run",
-                &p,
-                "--preset",
-                preset,
-                "--trace",
-                &trace.to_string_lossy(),
-                "--stats-json",
-                &json.to_string_lossy(),
-            ]);
+            let mode_args = mode.map_or(Vec::new(), |m| vec!["--mmu", m]);
+            let (_, _, live_report) = atlas(
+                &[
+                    ["run", &p].as_slice(),
+                    &mode_args,
+                    &[
+                        "--preset",
+                        preset,
+                        "--trace",
+                        &trace.to_string_lossy(),
+                        "--stats-json",
+                        &json.to_string_lossy(),
+                    ],
+                ]
+                .concat(),
+            );
             let text =
                 std::fs::read_to_string(&json).unwrap_or_else(|_| panic!("{p}: {live_report}"));
             let live: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
-            check_json(&live, &format!("{name} {preset}"));
+            check_json(&live, &tag);
             let (code, out, err) = atlas(&[
                 "trace",
                 "replay",
@@ -111,7 +129,7 @@ fn replay_reproduces_every_program_and_json_is_consistent() {
                     .collect::<Vec<_>>()
                     .join("\n")
             };
-            assert_eq!(table_of(&out), table_of(&live_report), "{name} {preset}");
+            assert_eq!(table_of(&out), table_of(&live_report), "{tag}");
             let _ = std::fs::remove_file(&trace);
             let _ = std::fs::remove_file(&json);
         }

@@ -440,7 +440,7 @@ impl Explainer {
                 let _ = writeln!(
                     s,
                     "    PWC: hit on the level-{hit} pointer: the walk starts at level {}",
-                    hit - 1
+                    hit.saturating_sub(1)
                 );
             }
             None if has_pwc => s.push_str("    PWC: miss: the walk starts at the root\n"),
