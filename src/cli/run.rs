@@ -122,7 +122,8 @@ pub fn main(args: Args) -> ExitCode {
             return ExitCode::from(EXIT_HOST_ERROR);
         }
     };
-    let mut session = match super::profiling::Session::start(&args.profiling, &args.file, &image, &config) {
+    let started = super::profiling::Session::start(&args.profiling, &args.file, &image, &config);
+    let mut session = match started {
         Ok(session) => session,
         Err(e) => {
             say(&format!("atlas: {e}\n"));
