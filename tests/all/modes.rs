@@ -94,7 +94,8 @@ fn every_program_gives_its_expected_output_in_every_mode_it_applies_to() {
         let status: i32 = directive(&source, "expect-exit")
             .and_then(|v| v.parse().ok())
             .unwrap_or_else(|| panic!("{stem}: no expect-exit"));
-        let expected = std::fs::read(path.with_extension("expected")).expect("expected output");
+        let expected = std::fs::read(path.with_extension("expected"))
+            .unwrap_or_else(|e| panic!("{stem}.expected: {e}"));
         let stdin = std::fs::read(path.with_extension("stdin")).unwrap_or_default();
         let modes = modes_of(&source);
         for xlen in widths_of(&stem) {
