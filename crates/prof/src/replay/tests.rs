@@ -162,6 +162,18 @@ fn replay_reproduces_the_live_tlb_counters() {
             "{name}"
         );
         assert_eq!(profile.total().faults, 1);
+        // Per-instruction misses add up to the hardware's, less the faulting lookup (a
+        // fault is counted as a fault, not a miss, in profiles).
+        let at = |pc: u64| profile.per_pc.get(&pc).copied().unwrap_or_default();
+        assert_eq!(
+            at(0x100).dtlb_misses + at(0x200).dtlb_misses + 1,
+            live.l1d.misses.iter().sum::<u64>(),
+            "{name}"
+        );
+        assert_eq!(at(0x200).dtlb_misses, live.l1d.misses[2], "{name}");
+        assert_eq!((at(0x300).faults, at(0x300).dtlb_misses), (1, 0), "{name}");
+        let top = profile.top_pcs(3, crate::profile::Counts::misses);
+        assert_eq!(top.first().map(|(pc, _)| *pc), Some(0x100), "{name}");
 
         let reader =
             TraceReader::new(std::fs::File::open(&path).expect("written")).expect("header");
