@@ -302,3 +302,32 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_number_of_mappings_is_bounded_as_linux_bounds_it() {
+    let mut m = Machine::new();
+    let map = |m: &mut Machine, i: u64| {
+        let args = MmapArgs {
+            addr: BASE + 2 * i * PAGE,
+            len: PAGE,
+            prot: 3,
+            flags: 0x32,
+            fd: u64::MAX,
+            offset: 0,
+        };
+        m.with(|s, env| s.mmap(env, &args))
+    };
+    // The stack is one area; 65,530 is the limit and a mapping reserves room for a split.
+    let mapped = (0..70_000u64)
+        .take_while(|&i| map(&mut m, i) == BASE + 2 * i * PAGE)
+        .count();
+    assert_eq!(mapped, 65_528);
+    assert_eq!(map(&mut m, 65_528), 12u64.wrapping_neg());
+    assert_eq!(
+        m.with(|s, env| s.mprotect(env, BASE, PAGE, 1)),
+        12u64.wrapping_neg()
+    );
+    // Unmapping whole areas always works and makes room again.
+    assert_eq!(m.with(|s, env| s.munmap(env, BASE, 4 * PAGE)), 0);
+    assert_eq!(map(&mut m, 65_528), BASE + 2 * 65_528 * PAGE);
+}

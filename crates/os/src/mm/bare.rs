@@ -5,7 +5,7 @@
 //! is protected (there is no hardware to do it): `mprotect` checks its arguments and
 //! succeeds, and a fault is always fatal.
 
-use super::paged_vma::{page_range, Backing, Vma, Vmas};
+use super::paged_vma::{page_range, Backing, Vma, Vmas, MAX_MAP_COUNT};
 use super::{AddressSpace, FaultOutcome, MmEnv, MmParams, MmStats, MmapArgs, MmuMode};
 use super::{MAP_FIXED, PAGE, PROT_MASK};
 use crate::syscall::neg_errno;
@@ -152,6 +152,9 @@ impl AddressSpace for BareSpace {
             Ok(len) => len,
             Err(e) => return neg_errno(e),
         };
+        if self.maps.len() + 2 > MAX_MAP_COUNT {
+            return neg_errno(errno::ENOMEM);
+        }
         let low = self.brk.next_multiple_of(PAGE);
         let high = self.stack_bottom - self.stack_bottom % PAGE;
         let fits = |start: u64| start >= low && start.checked_add(len).is_some_and(|e| e <= high);
@@ -184,6 +187,7 @@ impl AddressSpace for BareSpace {
 
     fn munmap(&mut self, _env: &mut MmEnv<'_>, addr: u64, len: u64) -> u64 {
         match page_range(addr, len) {
+            Some(_) if self.maps.len() + 1 > MAX_MAP_COUNT => neg_errno(errno::ENOMEM),
             Some((start, end)) if addr % PAGE == 0 && len != 0 => {
                 self.maps.remove(start, end);
                 0

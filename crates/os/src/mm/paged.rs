@@ -11,7 +11,7 @@
 
 use super::frames::FrameAllocator;
 use super::paged_table::{NoFrame, PageTable};
-use super::paged_vma::{page_range, Backing, Vma, Vmas};
+use super::paged_vma::{page_range, Backing, Vma, Vmas, MAX_MAP_COUNT};
 use super::{AddressSpace, FaultOutcome, MmEnv, MmParams, MmStats, MmapArgs, MmuMode};
 use super::{MAP_FIXED, PAGE, PROT_EXEC, PROT_MASK, PROT_READ, PROT_WRITE};
 use crate::mm::bare::image_end;
@@ -490,7 +490,8 @@ impl AddressSpace for PagedSpace {
             Err(e) => return neg_errno(e),
         };
         // Heuristic overcommit, as Linux's default: refuse a mapping larger than memory.
-        if len / PAGE > self.total_frames {
+        // A new area (and the split of one it replaces) must fit the area limit.
+        if len / PAGE > self.total_frames || self.vmas.len() + 2 > MAX_MAP_COUNT {
             return neg_errno(errno::ENOMEM);
         }
         let start = if args.flags & MAP_FIXED != 0 {
@@ -536,6 +537,9 @@ impl AddressSpace for PagedSpace {
         if addr % PAGE != 0 || len == 0 || !self.in_user_space(start, end) {
             return neg_errno(errno::EINVAL);
         }
+        if self.vmas.len() + 1 > MAX_MAP_COUNT {
+            return neg_errno(errno::ENOMEM);
+        }
         self.evict(env, start, end);
         let removed = self.vmas.remove(start, end);
         if self.unmapped.iter().count() < UNMAPPED_MEMORY {
@@ -561,7 +565,7 @@ impl AddressSpace for PagedSpace {
         if start == end {
             return 0;
         }
-        if !self.vmas.covers(start, end) {
+        if !self.vmas.covers(start, end) || self.vmas.len() + 2 > MAX_MAP_COUNT {
             return neg_errno(errno::ENOMEM);
         }
         self.vmas.protect(start, end, prot);

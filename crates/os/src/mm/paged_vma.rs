@@ -6,6 +6,11 @@
 use super::PAGE;
 use std::collections::BTreeMap;
 
+/// Most areas one address space may have (Linux's default `vm.max_map_count`): a call that
+/// would need more fails with `ENOMEM`, so a guest cannot grow the OS's records without
+/// bound.
+pub const MAX_MAP_COUNT: usize = 65_530;
+
 /// What backs an area's pages on first touch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backing {
@@ -63,6 +68,16 @@ impl Vmas {
             .next_back()
             .map(|(_, v)| v)
             .filter(|v| va < v.end)
+    }
+
+    /// Number of areas.
+    pub fn len(&self) -> usize {
+        self.areas.len()
+    }
+
+    /// Whether there are no areas.
+    pub fn is_empty(&self) -> bool {
+        self.areas.is_empty()
     }
 
     /// Every area, lowest first.
