@@ -20,7 +20,13 @@ pub struct ProfilingArgs {
     pub stats_json: Option<PathBuf>,
     /// Print the top N instructions by TLB misses and by translation cycles, and the top N
     /// pages by misses (default N: 10).
-    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "10")]
+    #[arg(
+        long,
+        value_name = "N",
+        num_args = 0..=1,
+        default_missing_value = "10",
+        value_parser = parse_rows
+    )]
     pub profile: Option<usize>,
     /// Write a Callgrind profile (per source line) to FILE, for KCachegrind or
     /// callgrind_annotate.
@@ -29,6 +35,17 @@ pub struct ProfilingArgs {
     /// Write every translated access to FILE (read it with `atlas trace dump|replay`).
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
+}
+
+/// Parses `--profile`'s row count, explaining the usual mistake of a program path taken
+/// for it.
+pub fn parse_rows(s: &str) -> Result<usize, String> {
+    s.parse().map_err(|_| {
+        format!(
+            "expected a number of rows, found `{s}` (write `--profile` after the program, or \
+             `--profile=N`)"
+        )
+    })
 }
 
 /// One run's profiling state: the recorder to install, and what to do with it after.
