@@ -297,9 +297,11 @@ impl PagedSpace {
         if let Some(v) = self.vmas.find(page) {
             return Some(*v);
         }
+        // The stack is the highest area (only a MAP_FIXED mapping can sit above it).
         let stack = self
             .vmas
             .iter()
+            .rev()
             .find(|v| v.backing == Backing::Stack)
             .copied()?;
         if page < self.stack_floor || page >= stack.start || !self.vmas.is_free(page, stack.start) {

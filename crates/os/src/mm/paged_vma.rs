@@ -81,7 +81,7 @@ impl Vmas {
     }
 
     /// Every area, lowest first.
-    pub fn iter(&self) -> impl Iterator<Item = &Vma> {
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Vma> {
         self.areas.values()
     }
 
