@@ -227,7 +227,7 @@ fn explain_segmented_stack_and_code() {
 }
 
 #[test]
-fn explain_sv39_superpage_and_a_permission_fault_on_a_hit() {
+fn explain_sv39_superpage_a_permission_fault_on_a_hit_and_a_flush() {
     use atlas_mmu::pte::{PTE_A, PTE_D};
     let mut bus = SystemBus::with_mmu(
         PhysMem::new(8 << 20).expect("8 MiB"),
@@ -260,6 +260,9 @@ fn explain_sv39_superpage_and_a_permission_fault_on_a_hit() {
     access(&mut bus, 0x2000, 0x21_2344, AccessKind::Load);
     access(&mut bus, 0x2004, 0x3f_fff0, AccessKind::Load);
     access(&mut bus, 0x2008, 0x21_0000, AccessKind::Store);
+    // A flush of the address space empties the TLB: the next load walks again.
+    bus.sfence_vma(None, Some(2));
+    access(&mut bus, 0x200c, 0x21_2344, AccessKind::Load);
     let explainer = bus
         .take_observer()
         .expect("installed")

@@ -584,7 +584,19 @@ impl AccessObserver for Explainer {
         }
     }
 
-    fn flush(&mut self, _va: Option<u64>, _asid: Option<u16>, _cycles: u64) {}
+    fn flush(&mut self, va: Option<u64>, asid: Option<u16>, cycles: u64) {
+        // Between explained accesses of an unfiltered selection, say what was dropped.
+        let unfiltered = self.selection.pc.is_none() && self.selection.va.is_none();
+        if unfiltered && self.explained > 0 && self.explained < self.selection.limit {
+            let what = match (va, asid) {
+                (None, None) => "every TLB and PWC entry".to_string(),
+                (None, Some(a)) => format!("the non-global entries of ASID {a}"),
+                (Some(v), None) => format!("the entries for VA {v:#x} in every ASID"),
+                (Some(v), Some(a)) => format!("the non-global entries for VA {v:#x} in ASID {a}"),
+            };
+            let _ = writeln!(self.text, "sfence.vma: drops {what}; {cycles} cycles\n");
+        }
+    }
 
     fn into_any(self: Box<Self>) -> Box<dyn Any> {
         self
