@@ -75,9 +75,15 @@ fn load(va: u64) -> AccessCtx {
 /// Loads the pages `0..pages` round-robin, `ACCESSES` per iteration.
 const ACCESSES: u64 = 1024;
 
-fn sweep(bus: &mut SystemBus, pages: u64, stride: u64) {
-    for i in 0..ACCESSES {
-        let va = VA_BASE + (((i * stride) % pages) << PAGE_SHIFT);
+/// The addresses of one iteration: pages `0..pages` round-robin.
+fn addresses(pages: u64) -> Vec<u64> {
+    (0..ACCESSES)
+        .map(|i| VA_BASE + ((i % pages) << PAGE_SHIFT))
+        .collect()
+}
+
+fn sweep(bus: &mut SystemBus, addresses: &[u64]) {
+    for &va in addresses {
         let _ = black_box(bus.load(load(va)));
     }
 }
@@ -94,19 +100,20 @@ fn bench_translation(c: &mut Criterion) {
     group.warm_up_time(Duration::from_millis(300));
     group.measurement_time(Duration::from_secs(1));
 
+    let (one, l2_pages, many) = (addresses(1), addresses(512), addresses(4096));
     let sv39 = Format::of(FormatKind::Sv39, Xlen::X64);
     let mut bus = machine(sv39, Xlen::X64, MmuConfig::modern(), 1);
-    group.bench_function("fast-path hit", |b| b.iter(|| sweep(&mut bus, 1, 1)));
+    group.bench_function("fast-path hit", |b| b.iter(|| sweep(&mut bus, &one)));
 
     let mut bus = machine(sv39, Xlen::X64, MmuConfig::modern(), 1);
     bus.set_fast_path(false);
     group.bench_function("L1 hit, fast path off", |b| {
-        b.iter(|| sweep(&mut bus, 1, 1))
+        b.iter(|| sweep(&mut bus, &one))
     });
 
     // 512 pages: beyond the 64-entry L1, within the 1536-entry L2.
     let mut bus = machine(sv39, Xlen::X64, MmuConfig::modern(), 512);
-    group.bench_function("L2 hit", |b| b.iter(|| sweep(&mut bus, 512, 1)));
+    group.bench_function("L2 hit", |b| b.iter(|| sweep(&mut bus, &l2_pages)));
 
     // 4096 pages with no L2 and no PWC: every access walks every level.
     for (kind, xlen) in [
@@ -119,7 +126,7 @@ fn bench_translation(c: &mut Criterion) {
         config.l2 = None;
         let mut bus = machine(Format::of(kind, xlen), xlen, config, 4096);
         group.bench_function(format!("full walk {}", kind.name()), |b| {
-            b.iter(|| sweep(&mut bus, 4096, 1))
+            b.iter(|| sweep(&mut bus, &many))
         });
     }
 
@@ -127,7 +134,7 @@ fn bench_translation(c: &mut Criterion) {
     let mut config = MmuConfig::modern();
     config.l2 = None;
     let mut bus = machine(sv39, Xlen::X64, config, 4096);
-    group.bench_function("PWC hit sv39", |b| b.iter(|| sweep(&mut bus, 4096, 1)));
+    group.bench_function("PWC hit sv39", |b| b.iter(|| sweep(&mut bus, &many)));
     group.finish();
 }
 

@@ -537,3 +537,57 @@ fn random_self_modifying_programs_agree_with_the_cache_on_and_off() {
         assert_eq!(on.report.exit, ExitReason::Exited(0), "program {n}");
     }
 }
+
+/// `atlas run --stats-json` for `program`, with the host timing removed.
+fn stats_json(program: &Path, extra: &[&str], stdin: &[u8]) -> String {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let dir = std::env::temp_dir().join(format!("atlas-fastpath-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let json = dir.join(format!(
+        "{}{}.json",
+        program.file_stem().and_then(|s| s.to_str()).unwrap_or("p"),
+        extra.join("")
+    ));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_atlas"))
+        .args(["run", "-q", "--max-insns", "400000", "--stats-json"])
+        .arg(&json)
+        .args(extra)
+        .arg(program)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("atlas runs");
+    if let Some(mut input) = child.stdin.take() {
+        input.write_all(stdin).expect("stdin written");
+    }
+    child.wait().expect("atlas ends");
+    let text = std::fs::read_to_string(&json).expect("stats written");
+    let _ = std::fs::remove_file(&json);
+    text.lines()
+        .filter(|l| !l.contains("\"seconds\"") && !l.contains("\"mips\""))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Issue 8, check 4, through the CLI: `--stats-json` is identical with and without
+/// `--no-fast-path` for every program under both presets.
+#[test]
+fn stats_json_is_identical_with_and_without_the_fast_path() {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(root().join("programs"))
+        .expect("programs/ exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "s"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let stdin = std::fs::read(path.with_extension("stdin")).unwrap_or_default();
+        for preset in MmuConfig::PRESETS {
+            let with = stats_json(&path, &["--preset", preset], &stdin);
+            let without = stats_json(&path, &["--preset", preset, "--no-fast-path"], &stdin);
+            assert!(with.contains("\"machine\""), "{}: {with}", path.display());
+            assert_eq!(with, without, "{} ({preset})", path.display());
+        }
+    }
+}

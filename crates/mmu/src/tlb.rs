@@ -71,6 +71,9 @@ pub struct Tlb {
     size_counts: [u32; 64],
     /// Bit s set when `size_counts[s] > 0`.
     size_mask: u64,
+    /// `sets - 1` when `sets` is a power of two (the set index is then a mask, not a
+    /// division: this is on every modelled lookup).
+    set_mask: Option<u64>,
     /// Bumped whenever contents or replacement state change, so a fast path in front of
     /// the TLB knows when its entries may no longer stand for state-free hits.
     generation: u64,
@@ -89,6 +92,7 @@ impl Tlb {
             size_counts: [0; 64],
             size_mask: 0,
             generation: 0,
+            set_mask: sets.is_power_of_two().then(|| sets as u64 - 1),
         }
     }
 
@@ -105,7 +109,16 @@ impl Tlb {
     /// The set a page of `1 << page_shift` bytes containing `va` maps to.
     #[inline(always)]
     pub fn set_of(&self, va: u64, page_shift: u32) -> usize {
-        ((va >> page_shift) % self.sets as u64) as usize
+        self.set_of_tag(va >> page_shift)
+    }
+
+    /// The set of a virtual page tag (`va >> page_shift`): `tag mod sets`.
+    #[inline(always)]
+    fn set_of_tag(&self, tag: u64) -> usize {
+        match self.set_mask {
+            Some(mask) => (tag & mask) as usize,
+            None => (tag % self.sets as u64) as usize,
+        }
     }
 
     /// Finds the entry translating `va` for `asid` without changing any state.
@@ -171,7 +184,7 @@ impl Tlb {
     /// entry of another page, if any.
     pub fn insert(&mut self, entry: TlbEntry) -> Option<TlbEntry> {
         let shift = u32::from(entry.page_shift);
-        let set = (entry.vtag % self.sets as u64) as usize;
+        let set = self.set_of_tag(entry.vtag);
         let base = set * self.ways;
         let row = self.entries.get(base..base + self.ways)?;
         let same = row.iter().position(|e| {
