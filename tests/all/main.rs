@@ -8,4 +8,5 @@ mod modes;
 mod profile;
 mod profile_stride;
 mod run;
+mod teaching;
 mod trace;
