@@ -321,6 +321,57 @@ fn the_out_of_memory_end_keeps_the_host_small_and_exits_137() {
 }
 
 #[test]
+fn every_mode_ends_the_64_mib_program_in_2_mib_with_the_host_under_100_mib() {
+    let dir = std::env::temp_dir().join(format!("atlas-modes-all-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("map64.s");
+    std::fs::write(&path, MAP_AND_TOUCH_64M).expect("write source");
+    let mut endings = Vec::new();
+    for (xlen, mode) in [
+        ("32", "bare"),
+        ("32", "base-bounds"),
+        ("32", "segmented"),
+        ("32", "linear"),
+        ("32", "sv32"),
+        ("64", "bare"),
+        ("64", "base-bounds"),
+        ("64", "segmented"),
+        ("64", "sv39"),
+        ("64", "sv48"),
+        ("64", "sv57"),
+    ] {
+        let script = format!(
+            "ulimit -v 102400 && exec {} run -q --xlen {xlen} --phys-mem 2M --mmu {mode} {}",
+            env!("CARGO_BIN_EXE_atlas"),
+            path.display()
+        );
+        let out = Command::new("sh")
+            .args(["-c", &script])
+            .output()
+            .expect("sh runs");
+        endings.push((mode, out.status.code()));
+    }
+    // Modes without demand paging refuse the first 1 MiB mapping (exit 12); paged modes
+    // run out of frames while touching (137).
+    assert_eq!(
+        endings,
+        vec![
+            ("bare", Some(12)),
+            ("base-bounds", Some(12)),
+            ("segmented", Some(12)),
+            ("linear", Some(137)),
+            ("sv32", Some(137)),
+            ("bare", Some(12)),
+            ("base-bounds", Some(12)),
+            ("segmented", Some(12)),
+            ("sv39", Some(137)),
+            ("sv48", Some(137)),
+            ("sv57", Some(137)),
+        ]
+    );
+}
+
+#[test]
 fn linear_mode_reports_its_flat_table_beside_what_sv32_needs() {
     let (_, linear) = run_program("hello.s", MmuMode::Linear, Xlen::X32);
     let (_, sv32) = run_program("hello.s", MmuMode::Sv32, Xlen::X32);
