@@ -45,6 +45,10 @@ pub struct Args {
     /// default sv39 on RV64, sv32 on RV32.
     #[arg(long, value_name = "MODE", value_parser = atlas_os::MmuMode::parse)]
     pub mmu: Option<atlas_os::MmuMode>,
+    /// Placement policy of the segment free-list allocator in segmented and base-bounds
+    /// modes: first, best, worst or next (default first).
+    #[arg(long, value_name = "POLICY", value_parser = atlas_os::Fit::parse)]
+    pub fit: Option<atlas_os::Fit>,
     /// Do not print the run report.
     #[arg(long, short)]
     pub quiet: bool,
@@ -114,6 +118,9 @@ pub fn main(args: Args) -> ExitCode {
         config.phys_mem = size;
     }
     config.mmu_mode = args.mmu;
+    if let Some(fit) = args.fit {
+        config.fit = fit;
+    }
     atlas_mmu::fastpath::set_enabled_by_default(!args.no_fast_path);
     config.mmu = match args.machine.config() {
         Ok(mmu) => mmu,

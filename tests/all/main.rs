@@ -1,6 +1,7 @@
 //! Integration tests of the whole system, in one binary to keep link time down.
 
 mod cli_disasm;
+mod cli_fit;
 mod disasm;
 mod explain;
 mod fastpath;
