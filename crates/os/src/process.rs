@@ -80,7 +80,6 @@ impl<X: Word> Process<X> {
             }
             (Err(e), _) => return Err(e),
         };
-        let brk = space.program_break();
         let mut cpu = Cpu::<X>::new(image.entry, Privilege::User, config.costs);
         cpu.set_reg(Reg::Sp, sp);
         cpu.sync_asid(&bus);
@@ -89,7 +88,7 @@ impl<X: Word> Process<X> {
             bus,
             space,
             costs: config.os_costs,
-            linux: LinuxBasics::new(brk, brk),
+            linux: LinuxBasics,
             syscalls: 0,
             unknown: BTreeMap::new(),
             os_cycles: 0,

@@ -111,28 +111,12 @@ pub const fn neg_errno(e: u64) -> u64 {
     e.wrapping_neg()
 }
 
-/// The Linux calls of the first mini OS: `read` (fd 0), `write` (fd 1, 2), `exit`,
-/// `exit_group` and `brk`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LinuxBasics {
-    /// The current program break.
-    pub brk: u64,
-    /// The initial break: `brk` never goes below it.
-    pub brk_start: u64,
-    /// The highest break allowed (the heap must stay below the stack).
-    pub brk_limit: u64,
-}
+/// The Linux calls that need no address space: `read` (fd 0), `write` (fd 1, 2), `exit`
+/// and `exit_group`. The memory calls go to the address space ([`memory_call`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LinuxBasics;
 
 impl LinuxBasics {
-    /// Handlers for a process whose heap starts at `brk_start` and may grow to `brk_limit`.
-    pub fn new(brk_start: u64, brk_limit: u64) -> LinuxBasics {
-        LinuxBasics {
-            brk: brk_start,
-            brk_start,
-            brk_limit,
-        }
-    }
-
     fn write<B: Bus>(
         &mut self,
         fd: u64,
@@ -195,29 +179,6 @@ impl LinuxBasics {
         }
         done
     }
-
-    /// Linux `brk`: a request inside `[brk_start, brk_limit]` moves the break and returns
-    /// it; anything else returns the current break unchanged. Memory given back is zeroed,
-    /// so growing again sees zeros as on Linux.
-    fn brk<B: Bus>(&mut self, want: u64, env: &mut SyscallEnv<'_, '_, B>) -> u64 {
-        if want < self.brk_start || want > self.brk_limit {
-            return self.brk;
-        }
-        if want < self.brk {
-            let from = want.next_multiple_of(PAGE_SIZE);
-            let to = self
-                .brk
-                .next_multiple_of(PAGE_SIZE)
-                .min(env.bus.phys().size());
-            if from < to {
-                env.for_each_piece(from, to - from, AccessKind::Store, |env, pa, n| {
-                    env.bus.phys_mut().zero(pa, n).is_some()
-                });
-            }
-        }
-        self.brk = want;
-        want
-    }
 }
 
 impl Syscalls for LinuxBasics {
@@ -231,7 +192,6 @@ impl Syscalls for LinuxBasics {
             syscall::WRITE => self.write(a0, a1, a2, env),
             syscall::READ => self.read(a0, a1, a2, env),
             syscall::EXIT | syscall::EXIT_GROUP => return Some(Outcome::Exit(a0 as i32)),
-            syscall::BRK => self.brk(a0, env),
             _ => return None,
         };
         Some(Outcome::Return(ret))
