@@ -8,6 +8,7 @@ mod fastpath;
 mod modes;
 mod profile;
 mod profile_stride;
+mod readme;
 mod run;
 mod teaching;
 mod trace;
