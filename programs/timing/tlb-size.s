@@ -9,6 +9,8 @@
 #   atlas run --dtlb 32 programs/timing/tlb-size.s              # the first step moves to 32
 #   atlas run --stlb 512x4 programs/timing/tlb-size.s           # the second step moves to 512
 #   atlas run --preset teaching programs/timing/tlb-size.s      # 4-entry L1, no L2: walk after 4
+#   atlas run --mmu sv57 --no-pwc programs/timing/tlb-size.s     # a walk reads all five levels
+#   atlas run --mmu segmented programs/timing/tlb-size.s         # no TLB, no steps: flat
 #
 # Each size first makes one untimed pass (demand paging faults the pages in and the TLBs
 # reach their steady state), then times max(2, 16384 / NUMPAGES) passes. The heap (32 MiB)
@@ -24,6 +26,9 @@
 # output: tlb-size.stlb512.expected --stlb 512x4
 # output: tlb-size.teaching.expected --preset teaching
 # output: tlb-size.rv32.expected --xlen 32
+# output: tlb-size.bare.expected --mmu bare
+# output: tlb-size.segmented.expected --mmu segmented
+# output: tlb-size.sv57-no-pwc.expected --mmu sv57 --no-pwc
 # expect-exit: 0
     .equ MAXPAGES, 8192
     .equ PAGE, 4096

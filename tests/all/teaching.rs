@@ -63,7 +63,7 @@ fn every_timing_program_prints_each_committed_output() {
         }
     }
     assert_eq!(failures, Vec::<String>::new());
-    assert_eq!(runs, 8, "the committed outputs of tlb-size and matrix");
+    assert_eq!(runs, 11, "the committed outputs of tlb-size and matrix");
 }
 
 /// `tlb-size.s` with its table of sizes replaced by `sizes`.
@@ -137,6 +137,17 @@ fn tlb_size_steps_up_past_each_tlbs_reach_at_powers_of_two() {
     // teaching: a 4-entry L1 and no L2: every read past 4 pages walks.
     assert_eq!(steps_of(&["--preset", "teaching"], &program), vec![8]);
     assert_eq!(steps_of(&["--xlen", "32"], &program), vec![128, 2048, 4096]);
+    // Without page-walk caches the walks read every level: the same steps, higher.
+    assert_eq!(
+        steps_of(&["--mmu", "sv57", "--no-pwc"], &program),
+        vec![128, 2048, 4096]
+    );
+    // Modes without TLBs: no steps at all.
+    assert_eq!(steps_of(&["--mmu", "bare"], &program), Vec::<u32>::new());
+    assert_eq!(
+        steps_of(&["--mmu", "segmented"], &program),
+        Vec::<u32>::new()
+    );
 }
 
 /// For sizes measured in pairs (N, N + 1): each N whose N + 1 pages cost more per access,
