@@ -7,6 +7,7 @@ use atlas_isa::{
     AluImmOp, AluOp, BranchOp, CostClass, CsrImmOp, CsrOp, Inst, LoadOp, Reg, ShiftImmOp, StoreOp,
     SystemOp,
 };
+use atlas_mmu::fastpath::FastFetch;
 use atlas_mmu::{AccessCtx, AccessKind, Bus, Privilege};
 
 /// One hart of width `X` (`u32` for RV32, `u64` for RV64).
@@ -22,6 +23,19 @@ pub struct Cpu<X: Word> {
     last_jump_from: Option<X>,
     /// Decoded instructions by physical address; `None` when switched off.
     icache: Option<ICache>,
+    /// The fast-path entry of the page the hart last fetched from, so that straight-line
+    /// fetches on it skip the lookup (each is still counted as a fast-path hit).
+    fetch_page: Option<FetchPage>,
+}
+
+/// The page a hart executes from, as the bus's fast path holds it.
+#[derive(Clone, Copy, Debug)]
+struct FetchPage {
+    /// Virtual address of the page.
+    va_page: u64,
+    privilege: Privilege,
+    asid: u16,
+    entry: FastFetch,
 }
 
 /// Which CSR read-modify-write an instruction performs.
@@ -45,6 +59,7 @@ impl<X: Word> Cpu<X> {
             counters: Counters::default(),
             last_jump_from: None,
             icache: Some(ICache::new()),
+            fetch_page: None,
         }
     }
 
@@ -52,6 +67,7 @@ impl<X: Word> Cpu<X> {
     /// cycles are the same either way; only host speed differs.
     pub fn set_icache(&mut self, on: bool) {
         self.icache = on.then(ICache::new);
+        self.fetch_page = None;
     }
 
     /// Whether the decoded-instruction cache is on.
@@ -169,6 +185,8 @@ impl<X: Word> Cpu<X> {
 
     /// Runs at most `max_insns` instructions; returns why it stopped.
     pub fn run<B: Bus>(&mut self, bus: &mut B, max_insns: u64) -> Exit {
+        // The remembered fetch page belongs to the bus of the previous run.
+        self.fetch_page = None;
         for _ in 0..max_insns {
             if let Err(trap) = self.step(bus) {
                 return Exit::Trap(trap);
@@ -199,22 +217,53 @@ impl<X: Word> Cpu<X> {
     /// Either way the fetch is translated and charged exactly once.
     #[inline(always)]
     fn fetch_decoded<B: Bus>(&mut self, bus: &mut B) -> Result<Decoded, Trap> {
+        let pc = self.pc.to_u64();
+        // Same page, 4-byte aligned (bits 2..11 masked off), same privilege and ASID: the
+        // fetch the remembered entry serves, if the bus still holds it.
+        let remembered = match &self.fetch_page {
+            Some(page)
+                if pc & !0xffc == page.va_page
+                    && self.privilege == page.privilege
+                    && self.asid == page.asid
+                    && bus.fetch_again(&page.entry) =>
+            {
+                Some(page.entry.pa_base.wrapping_add(pc & 0xfff))
+            }
+            _ => None,
+        };
+        if let Some(pa) = remembered {
+            return self.decode_at(bus, pa);
+        }
         let ctx = self.ctx(self.pc, AccessKind::Fetch, 4);
-        if let Some(icache) = self.icache.as_mut() {
+        if self.icache.is_some() {
             // A misaligned pc may cross a page: that fetch takes the plain path.
             if ctx.va & 3 == 0 && bus.code_watch().is_some() {
                 let pa = bus.fetch_pa(ctx).map_err(Trap::Memory)?;
-                if let Some(watch) = bus.code_watch() {
-                    icache.sync(watch);
-                }
-                if let Some(d) = icache.get(pa) {
-                    return Ok(d);
-                }
-                return self.decode_and_cache(bus, pa);
+                self.fetch_page = bus.fast_fetch_entry(&ctx).map(|entry| FetchPage {
+                    va_page: ctx.va & !0xfff,
+                    privilege: ctx.privilege,
+                    asid: ctx.asid,
+                    entry,
+                });
+                return self.decode_at(bus, pa);
             }
         }
         let word = bus.fetch(ctx).map_err(Trap::Memory)?;
         Decoded::new(word, X::XLEN).ok_or(Trap::IllegalInstruction { word })
+    }
+
+    /// The instruction at physical address `pa` (its fetch already translated and
+    /// charged), from the decoded-instruction cache once the bus's code-write notes are
+    /// applied.
+    #[inline(always)]
+    fn decode_at<B: Bus>(&mut self, bus: &mut B, pa: u64) -> Result<Decoded, Trap> {
+        if let (Some(icache), Some(watch)) = (self.icache.as_mut(), bus.code_watch()) {
+            icache.sync(watch);
+            if let Some(d) = icache.get(pa) {
+                return Ok(d);
+            }
+        }
+        self.decode_and_cache(bus, pa)
     }
 
     /// An instruction-cache miss: reads the word at `pa` (already translated and charged),

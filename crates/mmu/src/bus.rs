@@ -9,6 +9,7 @@
 
 use crate::codewatch::CodeWatch;
 use crate::config::MmuConfig;
+use crate::fastpath::FastFetch;
 use crate::fault::{TranslateFault, TranslateReason};
 use crate::observe::{AccessObserver, Before, Observation, ObserverSlot};
 use crate::regs::MmuRegs;
@@ -142,6 +143,21 @@ pub trait Bus {
     #[inline(always)]
     fn code_watch(&mut self) -> Option<&mut CodeWatch> {
         None
+    }
+
+    /// For a CPU that remembers the page it executes from: the fast-path entry now serving
+    /// fetches of the page of `ctx` (see [`crate::fastpath`]), if any. Nothing is counted.
+    fn fast_fetch_entry(&self, _ctx: &AccessCtx) -> Option<FastFetch> {
+        None
+    }
+
+    /// A fetch from the page, privilege and ASID `entry` was handed out for: if the fast
+    /// path still holds the entry, counts the fetch exactly as a fast-path hit and returns
+    /// true; else returns false, having counted nothing (translate it with
+    /// [`Bus::fetch_pa`]).
+    #[inline(always)]
+    fn fetch_again(&mut self, _entry: &FastFetch) -> bool {
+        false
     }
 }
 
@@ -551,6 +567,17 @@ impl Bus for SystemBus {
     #[inline(always)]
     fn code_watch(&mut self) -> Option<&mut CodeWatch> {
         Some(&mut self.code)
+    }
+
+    fn fast_fetch_entry(&self, ctx: &AccessCtx) -> Option<FastFetch> {
+        self.translator.as_ref()?.fast_path().fetch_entry(ctx)
+    }
+
+    #[inline(always)]
+    fn fetch_again(&mut self, entry: &FastFetch) -> bool {
+        self.translator
+            .as_mut()
+            .is_some_and(|t| t.fast_path_mut().fetch_again(entry))
     }
 }
 

@@ -75,6 +75,19 @@ pub struct FastPath {
     live: [u64; 3],
     /// Hits served, by access kind and [`HitClass`].
     pub hits: [[u64; 3]; 3],
+    /// Bumped whenever a fetch entry is filled or dropped, so a [`FastFetch`] handed out
+    /// earlier knows whether its entry is still there.
+    fetch_epoch: u64,
+}
+
+/// A fast-path fetch entry handed to a CPU that remembers the page it executes from, so it
+/// can serve the next fetches of that page without a lookup ([`FastPath::fetch_again`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FastFetch {
+    /// Physical address of the first byte of the page.
+    pub pa_base: u64,
+    class: HitClass,
+    epoch: u64,
 }
 
 /// Whether fast paths start enabled; see [`set_enabled_by_default`].
@@ -96,6 +109,7 @@ impl Default for FastPath {
             entries: Box::new([[EMPTY_ENTRY; ENTRIES]; 3]),
             live: [0; 3],
             hits: [[0; 3]; 3],
+            fetch_epoch: 0,
         }
     }
 }
@@ -160,11 +174,42 @@ impl FastPath {
         Some(pa_base.wrapping_add(ctx.va & 0xfff))
     }
 
+    /// The fetch entry for the page of the fetch `ctx`, if held (nothing is counted).
+    pub fn fetch_entry(&self, ctx: &AccessCtx) -> Option<FastFetch> {
+        let entry = self.entries.first()?.get(index(ctx.va))?;
+        (ctx.kind == AccessKind::Fetch && entry.tag == key(ctx)).then_some(FastFetch {
+            pa_base: entry.pa_base,
+            class: entry.class,
+            epoch: self.fetch_epoch,
+        })
+    }
+
+    /// A fetch of the page, privilege and ASID `entry` was handed out for: counts it as a
+    /// hit and returns true if the entry is still held (no fetch entry was filled or dropped
+    /// since), else returns false and counts nothing.
+    #[inline(always)]
+    pub fn fetch_again(&mut self, entry: &FastFetch) -> bool {
+        if entry.epoch != self.fetch_epoch {
+            return false;
+        }
+        if let Some(n) = self
+            .hits
+            .first_mut()
+            .and_then(|h| h.get_mut(entry.class as usize))
+        {
+            *n += 1;
+        }
+        true
+    }
+
     /// Holds the page of `ctx` as mapping to `pa_base`, served as `class`.
     pub fn fill(&mut self, ctx: &AccessCtx, pa_base: u64, class: HitClass) {
         let tag = key(ctx);
         if !self.enabled || tag == 0 {
             return;
+        }
+        if ctx.kind == AccessKind::Fetch {
+            self.fetch_epoch = self.fetch_epoch.wrapping_add(1);
         }
         let k = kind_slot(ctx.kind);
         let i = index(ctx.va);
@@ -182,6 +227,9 @@ impl FastPath {
 
     /// Drops every entry of access kind `kind`.
     pub fn flush_kind(&mut self, kind: AccessKind) {
+        if kind == AccessKind::Fetch {
+            self.fetch_epoch = self.fetch_epoch.wrapping_add(1);
+        }
         let k = kind_slot(kind);
         let (Some(live), Some(entries)) = (self.live.get_mut(k), self.entries.get_mut(k)) else {
             return;
@@ -275,6 +323,37 @@ mod tests {
         assert_eq!(f.hits_of(AccessKind::Load, HitClass::L1), 1);
         f.flush_data();
         assert_eq!(f.lookup(&load), None);
+    }
+
+    #[test]
+    fn a_fetch_entry_serves_again_until_the_fetch_array_changes() {
+        let mut f = FastPath::default();
+        let fetch = ctx(0x1_0000, AccessKind::Fetch, 4, Privilege::User, 0);
+        assert_eq!(f.fetch_entry(&fetch), None);
+        f.fill(&fetch, 0x8000, HitClass::L1);
+        let entry = f.fetch_entry(&fetch).expect("held");
+        assert_eq!(entry.pa_base, 0x8000);
+        assert!(f.fetch_again(&entry));
+        assert!(f.fetch_again(&entry));
+        assert_eq!(f.hits_of(AccessKind::Fetch, HitClass::L1), 2);
+        // A data fill leaves it; a fetch fill or flush retires it.
+        f.fill(
+            &ctx(0x5000, AccessKind::Load, 4, Privilege::User, 0),
+            0,
+            HitClass::L1,
+        );
+        assert!(f.fetch_again(&entry));
+        f.fill(
+            &ctx(0x7000, AccessKind::Fetch, 4, Privilege::User, 0),
+            0,
+            HitClass::L1,
+        );
+        assert!(!f.fetch_again(&entry));
+        let entry = f.fetch_entry(&fetch).expect("still held");
+        f.flush_kind(AccessKind::Fetch);
+        assert!(!f.fetch_again(&entry));
+        assert_eq!(f.hits_of(AccessKind::Fetch, HitClass::L1), 3);
+        assert_eq!(f.fetch_entry(&fetch), None);
     }
 
     #[test]
