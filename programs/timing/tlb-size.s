@@ -5,12 +5,12 @@
 # read hits; past its reach each read misses L1 and hits the L2 TLB (a step up); past the
 # L2's reach each read walks the page table (a bigger step).
 #
-#   atlas run programs/timing/tlb-size.s                        # modern: 64-entry L1, 1536-entry L2
-#   atlas run --dtlb 32 programs/timing/tlb-size.s              # the first step moves to 32
-#   atlas run --stlb 512x4 programs/timing/tlb-size.s           # the second step moves to 512
-#   atlas run --preset teaching programs/timing/tlb-size.s      # 4-entry L1, no L2: walk after 4
-#   atlas run --mmu sv57 --no-pwc programs/timing/tlb-size.s     # a walk reads all five levels
-#   atlas run --mmu segmented programs/timing/tlb-size.s         # no TLB, no steps: flat
+#   atlas run programs/timing/tlb-size.s                     # modern: 64-entry L1, 1536-entry L2
+#   atlas run --dtlb 32 programs/timing/tlb-size.s           # L1 reach 32 pages: step at 64
+#   atlas run --stlb 512x4 programs/timing/tlb-size.s        # L2 reach 512 pages: step at 1024
+#   atlas run --preset teaching programs/timing/tlb-size.s   # 4-entry L1, no L2: walks from 8
+#   atlas run --mmu sv57 --no-pwc programs/timing/tlb-size.s # a walk reads all five levels
+#   atlas run --mmu segmented programs/timing/tlb-size.s     # no TLB: no steps
 #
 # Each size first makes one untimed pass (demand paging faults the pages in and the TLBs
 # reach their steady state), then times max(2, 16384 / NUMPAGES) passes. The heap (32 MiB)
