@@ -271,3 +271,39 @@ fn explain_sv39_superpage_a_permission_fault_on_a_hit_and_a_flush() {
         .expect("an Explainer");
     golden("sv39-superpage", explainer.text());
 }
+
+#[test]
+fn explain_through_the_os_reads_one_pte_per_level_in_every_paged_mode() {
+    for (program, mode, levels) in [
+        ("hello.s", "sv39", 3),
+        ("hello.s", "sv48", 4),
+        ("hello.s", "sv57", 5),
+        ("muldiv.rv32.s", "sv32", 2),
+        ("muldiv.rv32.s", "linear", 1),
+    ] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("programs")
+            .join(program);
+        let out = Command::new(env!("CARGO_BIN_EXE_atlas"))
+            .args(["explain", &path.to_string_lossy(), "--mmu", mode])
+            .args(["--preset", "teaching", "--first", "5"])
+            .output()
+            .expect("atlas runs");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{text}");
+        // The first explanation ending in a successful walk from the root (no PWC in the
+        // teaching machine) shows one PTE per level and fills the ITLB.
+        let walk = text
+            .split("\n\n")
+            .find(|e| e.contains("result: walk"))
+            .unwrap_or_else(|| panic!("{mode}: no walk in\n{text}"));
+        let ptes = walk.lines().filter(|l| l.starts_with("    level ")).count();
+        assert_eq!(ptes, levels, "{mode}:\n{walk}");
+        assert!(walk.contains(&format!("  {mode}: ")), "{mode}:\n{walk}");
+        assert!(walk.contains("fill ITLB: set 0 way 0"), "{mode}:\n{walk}");
+        assert!(
+            walk.contains(&format!("result: walk: {levels} PTE reads")),
+            "{mode}:\n{walk}"
+        );
+    }
+}
