@@ -82,6 +82,8 @@ fn replay_reproduces_every_program_and_json_is_consistent() {
             ("teaching", None),
             ("modern", None),
             ("modern", Some(other_mode)),
+            ("teaching", Some("segmented")),
+            ("teaching", Some("base-bounds")),
         ];
         for (preset, mode) in runs {
             let tag = format!("{name}-{preset}-{}", mode.unwrap_or("default"));
