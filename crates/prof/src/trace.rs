@@ -122,7 +122,8 @@ pub enum Resolution {
     Walk {
         /// Number of page-table levels read (PTE loads issued).
         depth: u8,
-        /// Upper levels skipped thanks to page-walk-cache hits.
+        /// Page-walk-cache hits that shortened the walk (Atlas consults its PWCs once per
+        /// walk, so 0 or 1).
         pwc_hits: u8,
     },
     /// Bare mode: no translation (PA = VA).
