@@ -15,7 +15,7 @@ fn shortened(file: &str, xlen: Xlen, equs: &[(&str, &str)]) -> Image {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("programs/bench")
         .join(file);
-    let mut source = std::fs::read_to_string(path).expect("bench source");
+    let mut source = std::fs::read_to_string(&path).expect("bench source");
     for (name, value) in equs {
         let prefix = format!(".equ {name},");
         let line = source
@@ -29,7 +29,9 @@ fn shortened(file: &str, xlen: Xlen, equs: &[(&str, &str)]) -> Image {
         xlen,
         ..Options::default()
     };
-    assemble_str(&source, file, &options).expect("bench program assembles")
+    // Named by its real path, so that an `.include` resolves beside it.
+    let name = path.display().to_string();
+    assemble_str(&source, &name, &options).expect("bench program assembles")
 }
 
 /// Runs `image` to its end; returns the instructions retired.

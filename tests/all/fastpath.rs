@@ -127,7 +127,9 @@ fn shortened(file: &str, xlen: Xlen, equs: &[(&str, &str)]) -> Image {
         xlen,
         ..Options::default()
     };
-    assemble_str(&source, file, &options).unwrap_or_else(|e| panic!("{file}: {e:?}"))
+    // Named by its real path, so that an `.include` resolves beside it.
+    let name = path.display().to_string();
+    assemble_str(&source, &name, &options).unwrap_or_else(|e| panic!("{file}: {e:?}"))
 }
 
 fn shortened_benches() -> Vec<(String, Image)> {

@@ -180,6 +180,41 @@ pub struct SystemBus {
     code: CodeWatch,
 }
 
+/// [`PhysMem::read`] with the common sizes as fixed-size copies (one host load each) rather
+/// than a copy of run-time length.
+#[inline(always)]
+fn read_sized(phys: &PhysMem, pa: u64, size: u8) -> Option<u64> {
+    fn fixed<const N: usize>(phys: &PhysMem, pa: u64) -> Option<[u8; N]> {
+        phys.slice(pa, N as u64)?.try_into().ok()
+    }
+    match size {
+        8 => fixed::<8>(phys, pa).map(u64::from_le_bytes),
+        4 => fixed::<4>(phys, pa).map(|b| u64::from(u32::from_le_bytes(b))),
+        2 => fixed::<2>(phys, pa).map(|b| u64::from(u16::from_le_bytes(b))),
+        1 => fixed::<1>(phys, pa).map(|b| u64::from(b[0])),
+        _ => phys.read(pa, u64::from(size)),
+    }
+}
+
+/// [`PhysMem::write`] with the common sizes as fixed-size copies.
+#[inline(always)]
+fn write_sized(phys: &mut PhysMem, pa: u64, size: u8, value: u64) -> Option<()> {
+    fn fixed<const N: usize>(phys: &mut PhysMem, pa: u64, bytes: &[u8]) -> Option<()> {
+        let dst: &mut [u8; N] = phys.slice_mut(pa, N as u64)?.try_into().ok()?;
+        let src: &[u8; N] = bytes.get(..N)?.try_into().ok()?;
+        *dst = *src;
+        Some(())
+    }
+    let bytes = value.to_le_bytes();
+    match size {
+        8 => fixed::<8>(phys, pa, &bytes),
+        4 => fixed::<4>(phys, pa, &bytes),
+        2 => fixed::<2>(phys, pa, &bytes),
+        1 => fixed::<1>(phys, pa, &bytes),
+        _ => phys.write(pa, u64::from(size), value),
+    }
+}
+
 /// Bytes in the smallest page: accesses crossing this boundary are split.
 const SPLIT_BOUNDARY: u64 = 4096;
 
@@ -397,16 +432,14 @@ impl SystemBus {
     #[inline(always)]
     fn read_part(&mut self, ctx: &AccessCtx) -> Result<u64, MemFault> {
         let pa = self.translate_part(ctx)?;
-        self.phys
-            .read(pa, u64::from(ctx.size))
-            .ok_or_else(|| self.beyond_memory(ctx, pa))
+        read_sized(&self.phys, pa, ctx.size).ok_or_else(|| self.beyond_memory(ctx, pa))
     }
 
     #[inline(always)]
     fn write_part(&mut self, ctx: &AccessCtx, value: u64) -> Result<(), MemFault> {
         let pa = self.translate_part(ctx)?;
         self.code.note_write(pa, u64::from(ctx.size));
-        match self.phys.write(pa, u64::from(ctx.size), value) {
+        match write_sized(&mut self.phys, pa, ctx.size, value) {
             Some(()) => Ok(()),
             None => Err(self.beyond_memory(ctx, pa)),
         }
@@ -479,9 +512,7 @@ impl Bus for SystemBus {
     #[inline(always)]
     fn load(&mut self, ctx: AccessCtx) -> Result<u64, MemFault> {
         if let Some(pa) = self.fast_pa(&ctx) {
-            return self
-                .phys
-                .read(pa, u64::from(ctx.size))
+            return read_sized(&self.phys, pa, ctx.size)
                 .ok_or_else(|| self.beyond_memory(&ctx, pa));
         }
         match Self::split(&ctx) {
@@ -494,7 +525,7 @@ impl Bus for SystemBus {
     fn store(&mut self, ctx: AccessCtx, value: u64) -> Result<(), MemFault> {
         if let Some(pa) = self.fast_pa(&ctx) {
             self.code.note_write(pa, u64::from(ctx.size));
-            return match self.phys.write(pa, u64::from(ctx.size), value) {
+            return match write_sized(&mut self.phys, pa, ctx.size, value) {
                 Some(()) => Ok(()),
                 None => Err(self.beyond_memory(&ctx, pa)),
             };
