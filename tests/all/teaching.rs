@@ -81,11 +81,15 @@ fn tlb_size_with(sizes: &str) -> PathBuf {
         .map(|c| if c.is_ascii_digit() { c } else { '_' })
         .collect();
     let path = dir.join(format!("tlb-size-{name}.s"));
-    std::fs::write(
-        &path,
-        source.replace(table, &format!("    .word {sizes}\n")),
-    )
-    .expect("write variant");
+    // The variant lives in a temporary folder: include the runtime by its absolute path.
+    let runtime = timing_dir().join("../lib/runtime.s");
+    let variant = source
+        .replace(table, &format!("    .word {sizes}\n"))
+        .replace(
+            "\"../lib/runtime.s\"",
+            &format!("{:?}", runtime.display().to_string()),
+        );
+    std::fs::write(&path, variant).expect("write variant");
     path
 }
 
