@@ -121,7 +121,7 @@ pub fn main(args: Args) -> ExitCode {
     if let Some(fit) = args.fit {
         config.fit = fit;
     }
-    atlas_mmu::fastpath::set_enabled_by_default(!args.no_fast_path);
+    config.fast_path = !args.no_fast_path;
     config.mmu = match args.machine.config() {
         Ok(mmu) => mmu,
         Err(e) => {

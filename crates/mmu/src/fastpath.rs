@@ -22,7 +22,6 @@
 //! always take the slow path.
 
 use crate::access::{AccessCtx, AccessKind, Privilege};
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Entries per access kind (direct-mapped by virtual page number).
 pub const ENTRIES: usize = 64;
@@ -90,22 +89,10 @@ pub struct FastFetch {
     epoch: u64,
 }
 
-/// Whether fast paths start enabled; see [`set_enabled_by_default`].
-static ENABLED_BY_DEFAULT: AtomicBool = AtomicBool::new(true);
-
-/// Sets whether the fast paths of translation hardware built from now on start enabled
-/// (they do unless this is called with `false`). A host-side switch for the CLI's
-/// `--no-fast-path`, which builds its machine deep inside the OS: it changes host speed
-/// only, never a count. Code that holds a bus switches it with
-/// [`crate::SystemBus::set_fast_path`] instead.
-pub fn set_enabled_by_default(on: bool) {
-    ENABLED_BY_DEFAULT.store(on, Ordering::Relaxed);
-}
-
 impl Default for FastPath {
     fn default() -> FastPath {
         FastPath {
-            enabled: ENABLED_BY_DEFAULT.load(Ordering::Relaxed),
+            enabled: true,
             entries: Box::new([[EMPTY_ENTRY; ENTRIES]; 3]),
             live: [0; 3],
             hits: [[0; 3]; 3],

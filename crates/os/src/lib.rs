@@ -52,6 +52,9 @@ pub struct OsConfig {
     pub env: Vec<String>,
     /// The translation hardware (TLBs, page-walk caches, latencies).
     pub mmu: MmuConfig,
+    /// Serve translations that a modelled L1 hit would not change from the host-side fast
+    /// path. Host speed only: every count and cycle is the same either way.
+    pub fast_path: bool,
 }
 
 impl Default for OsConfig {
@@ -67,6 +70,7 @@ impl Default for OsConfig {
             args: vec!["prog".to_string()],
             env: Vec::new(),
             mmu: MmuConfig::default(),
+            fast_path: true,
         }
     }
 }

@@ -46,6 +46,7 @@ impl<X: Word> Process<X> {
         let phys = PhysMem::new(config.phys_mem).map_err(OsError::Memory)?;
         let mut bus =
             SystemBus::with_mmu(phys, X::XLEN, config.mmu.clone()).map_err(OsError::Machine)?;
+        bus.set_fast_path(config.fast_path);
         let params = MmParams {
             xlen: X::XLEN,
             stack_size: config.stack_size,
