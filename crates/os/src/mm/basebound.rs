@@ -40,8 +40,8 @@
 
 use super::freelist_phys::{Direction, PhysRegions};
 use super::segmented::region_stats;
+use super::{ranges, MAP_FIXED, PAGE, PROT_MASK};
 use super::{AddressSpace, FaultOutcome, MmEnv, MmParams, MmStats, MmapArgs, MmuMode};
-use super::{MAP_FIXED, PAGE, PROT_MASK};
 use crate::syscall::neg_errno;
 use crate::OsError;
 use atlas_asm::Image;
@@ -179,29 +179,12 @@ impl BaseBoundsSpace {
 
     /// Whether `[start, end)` overlaps no mapping.
     fn maps_free(&self, start: u64, end: u64) -> bool {
-        match self.maps.range(..end).next_back() {
-            Some((_, &e)) => e <= start,
-            None => true,
-        }
+        ranges::is_free(&self.maps, start, end)
     }
 
     /// Removes `[start, end)` from the mappings, splitting those that straddle it.
     fn unmap(&mut self, start: u64, end: u64) {
-        let hit: Vec<(u64, u64)> = self
-            .maps
-            .range(..end)
-            .filter(|(_, &e)| e > start)
-            .map(|(&s, &e)| (s, e))
-            .collect();
-        for (s, e) in hit {
-            self.maps.remove(&s);
-            if s < start {
-                self.maps.insert(s, start);
-            }
-            if e > end {
-                self.maps.insert(end, e);
-            }
-        }
+        ranges::remove(&mut self.maps, start, end);
     }
 
     /// Zeroes the region's bytes at VAs `[start, end)` (clamped to the bound).

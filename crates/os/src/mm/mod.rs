@@ -36,6 +36,7 @@ mod freelist_tests;
 pub mod paged;
 mod paged_table;
 pub mod paged_vma;
+mod ranges;
 pub mod segmented;
 
 use crate::OsError;

@@ -29,8 +29,8 @@
 
 use super::freelist::FreeStats;
 use super::freelist_phys::{Direction, Growth, PhysRegions};
+use super::{ranges, MAP_FIXED, PAGE, PROT_MASK};
 use super::{AddressSpace, FaultOutcome, MmEnv, MmParams, MmStats, MmapArgs, MmuMode};
-use super::{MAP_FIXED, PAGE, PROT_MASK};
 use crate::syscall::neg_errno;
 use crate::OsError;
 use atlas_asm::Image;
@@ -265,29 +265,12 @@ impl SegmentedSpace {
 
     /// Whether `[start, end)` overlaps no mapping.
     fn maps_free(&self, start: u64, end: u64) -> bool {
-        match self.maps.range(..end).next_back() {
-            Some((_, &e)) => e <= start,
-            None => true,
-        }
+        ranges::is_free(&self.maps, start, end)
     }
 
     /// Removes `[start, end)` from the mappings, splitting those that straddle it.
     fn unmap(&mut self, start: u64, end: u64) {
-        let hit: Vec<(u64, u64)> = self
-            .maps
-            .range(..end)
-            .filter(|(_, &e)| e > start)
-            .map(|(&s, &e)| (s, e))
-            .collect();
-        for (s, e) in hit {
-            self.maps.remove(&s);
-            if s < start {
-                self.maps.insert(s, start);
-            }
-            if e > end {
-                self.maps.insert(end, e);
-            }
-        }
+        ranges::remove(&mut self.maps, start, end);
     }
 
     /// The lowest free VA range of `len` bytes in the mmap segment's span.
