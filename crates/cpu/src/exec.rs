@@ -1,7 +1,7 @@
 //! The interpreter: hart state, one `step` per instruction, and the run loop.
 
 use crate::csr::status;
-use crate::icache::{Decoded, ICache};
+use crate::icache::{slot_of, Decoded, ICache, Slots};
 use crate::{Costs, Counters, Exit, Trap, TrapCsrs, Word};
 use atlas_isa::{
     AluImmOp, AluOp, BranchOp, CostClass, CsrImmOp, CsrOp, Inst, LoadOp, Reg, ShiftImmOp, StoreOp,
@@ -187,7 +187,15 @@ impl<X: Word> Cpu<X> {
     pub fn run<B: Bus>(&mut self, bus: &mut B, max_insns: u64) -> Exit {
         // The remembered fetch page belongs to the bus of the previous run.
         self.fetch_page = None;
-        for _ in 0..max_insns {
+        let mut left = max_insns;
+        while left != 0 {
+            if let Err(trap) = self.run_on_page(bus, &mut left) {
+                return Exit::Trap(trap);
+            }
+            if left == 0 {
+                break;
+            }
+            left -= 1;
             if let Err(trap) = self.step(bus) {
                 return Exit::Trap(trap);
             }
@@ -199,6 +207,13 @@ impl<X: Word> Cpu<X> {
     #[inline(always)]
     pub fn step<B: Bus>(&mut self, bus: &mut B) -> Result<(), Trap> {
         let d = self.fetch_decoded(bus)?;
+        self.execute_and_retire(bus, d)
+    }
+
+    /// Executes the fetched instruction `d` and retires it (an `ecall` or `ebreak` retires
+    /// too; any other trap does not).
+    #[inline(always)]
+    fn execute_and_retire<B: Bus>(&mut self, bus: &mut B, d: Decoded) -> Result<(), Trap> {
         match self.execute(bus, d.inst, d.word) {
             Ok(()) => {
                 self.retire(d.class);
@@ -210,6 +225,65 @@ impl<X: Word> Cpu<X> {
             }
             Err(trap) => Err(trap),
         }
+    }
+
+    /// The hot loop: executes instructions from the remembered fetch page while each is
+    /// already decoded and the bus still holds the page's fast-path entry, decrementing
+    /// `left` per instruction. Privilege, ASID and the code-write notes are checked once on
+    /// entry; only instructions that cannot change them (`Decoded::simple`) keep the loop
+    /// going, any other is executed and then ends it. Every fetch is counted by
+    /// `fetch_again` exactly as [`Cpu::step`] counts it; whatever this loop declines (a
+    /// new page, an undecoded slot, a stale entry) is left, uncounted, for `step`.
+    #[inline(always)]
+    fn run_on_page<B: Bus>(&mut self, bus: &mut B, left: &mut u64) -> Result<(), Trap> {
+        let Some(page) = self.fetch_page else {
+            return Ok(());
+        };
+        if self.privilege != page.privilege || self.asid != page.asid {
+            return Ok(());
+        }
+        let Some(watch) = bus.code_watch() else {
+            return Ok(());
+        };
+        let Some(mut icache) = self.icache.take() else {
+            return Ok(());
+        };
+        icache.sync(watch);
+        let result = match icache.page_slots(page.entry.pa_base) {
+            Some(slots) => self.run_slots(bus, &page, slots, left),
+            None => Ok(()),
+        };
+        self.icache = Some(icache);
+        result
+    }
+
+    /// The body of [`Cpu::run_on_page`], over the decoded slots of the page.
+    #[inline(always)]
+    fn run_slots<B: Bus>(
+        &mut self,
+        bus: &mut B,
+        page: &FetchPage,
+        slots: &Slots,
+        left: &mut u64,
+    ) -> Result<(), Trap> {
+        while *left != 0 {
+            let pc = self.pc.to_u64();
+            if pc & !0xffc != page.va_page {
+                return Ok(());
+            }
+            let Some(d) = slots[slot_of(pc)] else {
+                return Ok(());
+            };
+            if !bus.fetch_again(&page.entry) {
+                return Ok(());
+            }
+            *left -= 1;
+            self.execute_and_retire(bus, d)?;
+            if !d.simple {
+                return Ok(());
+            }
+        }
+        Ok(())
     }
 
     /// Fetches and decodes the instruction at `pc`: through the decoded-instruction cache

@@ -24,6 +24,9 @@ pub(crate) struct Decoded {
     pub word: u32,
     /// Its cost class.
     pub class: CostClass,
+    /// It neither touches the bus nor changes privilege, CSRs or memory (ALU, branches,
+    /// jumps, fences), so the fetch state the run loop checked before it still holds after.
+    pub simple: bool,
 }
 
 impl Decoded {
@@ -35,15 +38,37 @@ impl Decoded {
             inst,
             word,
             class: inst.opcode().cost_class(),
+            simple: matches!(
+                inst,
+                Inst::Lui { .. }
+                    | Inst::Auipc { .. }
+                    | Inst::Jal { .. }
+                    | Inst::Jalr { .. }
+                    | Inst::Branch { .. }
+                    | Inst::AluImm { .. }
+                    | Inst::ShiftImm { .. }
+                    | Inst::Alu { .. }
+                    | Inst::Fence { .. }
+                    | Inst::FenceI
+            ),
         })
     }
 }
 
-/// The decoded instructions of one physical page (a slot is `None` until first executed).
+/// The decoded instructions of one page (a slot is `None` until first executed).
+pub(crate) type Slots = [Option<Decoded>; SLOTS];
+
+/// The slot of the instruction at address `addr` (physical or virtual: the page offset).
+#[inline(always)]
+pub(crate) fn slot_of(addr: u64) -> usize {
+    (addr >> 2) as usize % SLOTS
+}
+
+/// The decoded instructions of one physical page.
 #[derive(Clone)]
 struct Page {
     ppn: u64,
-    slots: Box<[Option<Decoded>; SLOTS]>,
+    slots: Box<Slots>,
 }
 
 /// The cache. Pages are kept in a pool and found through a table indexed by physical page
@@ -143,6 +168,18 @@ impl ICache {
         }
         let slot = (pa >> 2) as usize % SLOTS;
         self.pages.get(self.last_index)?.slots[slot]
+    }
+
+    /// The decoded-instruction slots of the physical page holding `pa`, if cached, for a run
+    /// loop that executes from one page (index with [`slot_of`]).
+    #[inline]
+    pub fn page_slots(&self, pa: u64) -> Option<&Slots> {
+        let index = usize::try_from(pa >> 12)
+            .ok()
+            .and_then(|i| self.map.get(i))
+            .copied()?
+            .checked_sub(1)?;
+        self.pages.get(index as usize).map(|p| &*p.slots)
     }
 
     /// Makes `ppn` the remembered page if it is cached.
