@@ -462,45 +462,13 @@ impl<X: Word> Cpu<X> {
                 rd,
                 rs1,
                 offset,
-            } => {
-                let addr = self.x(rs1).add(imm(offset));
-                let size = match op {
-                    LoadOp::Lb | LoadOp::Lbu => 1,
-                    LoadOp::Lh | LoadOp::Lhu => 2,
-                    LoadOp::Lw | LoadOp::Lwu => 4,
-                    LoadOp::Ld => 8,
-                };
-                let raw = bus
-                    .load(self.ctx(addr, AccessKind::Load, size))
-                    .map_err(Trap::Memory)?;
-                let value = match op {
-                    LoadOp::Lb => X::from_i64(i64::from(raw as u8 as i8)),
-                    LoadOp::Lh => X::from_i64(i64::from(raw as u16 as i16)),
-                    LoadOp::Lw => X::from_i64(i64::from(raw as u32 as i32)),
-                    LoadOp::Lbu | LoadOp::Lhu | LoadOp::Lwu | LoadOp::Ld => X::from_u64(raw),
-                };
-                self.data_access_cost(addr, size);
-                self.counters.loads = self.counters.loads.wrapping_add(1);
-                self.set_x(rd, value);
-            }
+            } => self.load(bus, op, rd, self.x(rs1).add(imm(offset)))?,
             Inst::Store {
                 op,
                 rs1,
                 rs2,
                 offset,
-            } => {
-                let addr = self.x(rs1).add(imm(offset));
-                let size = match op {
-                    StoreOp::Sb => 1,
-                    StoreOp::Sh => 2,
-                    StoreOp::Sw => 4,
-                    StoreOp::Sd => 8,
-                };
-                let ctx = self.ctx(addr, AccessKind::Store, size);
-                bus.store(ctx, self.x(rs2).to_u64()).map_err(Trap::Memory)?;
-                self.data_access_cost(addr, size);
-                self.counters.stores = self.counters.stores.wrapping_add(1);
-            }
+            } => self.store(bus, op, self.x(rs1).add(imm(offset)), self.x(rs2))?,
             Inst::AluImm {
                 op,
                 rd,
@@ -569,7 +537,49 @@ impl<X: Word> Cpu<X> {
         Ok(())
     }
 
+    /// A load of `op`'s size from `addr` into `rd`. Kept out of line so the run loop's
+    /// dispatch of register-only instructions stays small.
+    #[inline(never)]
+    fn load<B: Bus>(&mut self, bus: &mut B, op: LoadOp, rd: Reg, addr: X) -> Result<(), Trap> {
+        let size = match op {
+            LoadOp::Lb | LoadOp::Lbu => 1,
+            LoadOp::Lh | LoadOp::Lhu => 2,
+            LoadOp::Lw | LoadOp::Lwu => 4,
+            LoadOp::Ld => 8,
+        };
+        let raw = bus
+            .load(self.ctx(addr, AccessKind::Load, size))
+            .map_err(Trap::Memory)?;
+        let value = match op {
+            LoadOp::Lb => X::from_i64(i64::from(raw as u8 as i8)),
+            LoadOp::Lh => X::from_i64(i64::from(raw as u16 as i16)),
+            LoadOp::Lw => X::from_i64(i64::from(raw as u32 as i32)),
+            LoadOp::Lbu | LoadOp::Lhu | LoadOp::Lwu | LoadOp::Ld => X::from_u64(raw),
+        };
+        self.data_access_cost(addr, size);
+        self.counters.loads = self.counters.loads.wrapping_add(1);
+        self.set_x(rd, value);
+        Ok(())
+    }
+
+    /// A store of `op`'s size of `value` at `addr` (out of line, as [`Cpu::load`]).
+    #[inline(never)]
+    fn store<B: Bus>(&mut self, bus: &mut B, op: StoreOp, addr: X, value: X) -> Result<(), Trap> {
+        let size = match op {
+            StoreOp::Sb => 1,
+            StoreOp::Sh => 2,
+            StoreOp::Sw => 4,
+            StoreOp::Sd => 8,
+        };
+        let ctx = self.ctx(addr, AccessKind::Store, size);
+        bus.store(ctx, value.to_u64()).map_err(Trap::Memory)?;
+        self.data_access_cost(addr, size);
+        self.counters.stores = self.counters.stores.wrapping_add(1);
+        Ok(())
+    }
+
     #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
     fn csr_rmw<B: Bus>(
         &mut self,
         bus: &mut B,
@@ -599,6 +609,7 @@ impl<X: Word> Cpu<X> {
         Ok(())
     }
 
+    #[inline(never)]
     fn system(&mut self, op: SystemOp, word: u32) -> Result<(), Trap> {
         let illegal = Err(Trap::IllegalInstruction { word });
         match op {
