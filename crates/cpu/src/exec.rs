@@ -230,10 +230,10 @@ impl<X: Word> Cpu<X> {
     /// The hot loop: executes instructions from the remembered fetch page while each is
     /// already decoded and the bus still holds the page's fast-path entry, decrementing
     /// `left` per instruction. Privilege, ASID and the code-write notes are checked once on
-    /// entry; only instructions that cannot change them (`Decoded::simple`) keep the loop
-    /// going, any other is executed and then ends it. Every fetch is counted by
-    /// `fetch_again` exactly as [`Cpu::step`] counts it; whatever this loop declines (a
-    /// new page, an undecoded slot, a stale entry) is left, uncounted, for `step`.
+    /// entry; only instructions that cannot change them (`Decoded::simple`) run here. Every
+    /// fetch is counted exactly as [`Cpu::step`] counts it; whatever this loop declines (a
+    /// new page, an undecoded slot, a stale entry, an instruction that is not simple) is
+    /// left, uncounted, for `step`.
     #[inline(always)]
     fn run_on_page<B: Bus>(&mut self, bus: &mut B, left: &mut u64) -> Result<(), Trap> {
         let Some(page) = self.fetch_page else {
@@ -257,7 +257,11 @@ impl<X: Word> Cpu<X> {
         result
     }
 
-    /// The body of [`Cpu::run_on_page`], over the decoded slots of the page.
+    /// The body of [`Cpu::run_on_page`], over the decoded slots of the page: runs the
+    /// register-only instructions (`Decoded::simple`) and leaves any other for `step`. The
+    /// first fetch checks the fast-path entry with `fetch_again`; the fetches after it cannot
+    /// find it changed (only a bus call changes it) and are counted in one `fetch_again_n`
+    /// on leaving.
     #[inline(always)]
     fn run_slots<B: Bus>(
         &mut self,
@@ -266,24 +270,38 @@ impl<X: Word> Cpu<X> {
         slots: &Slots,
         left: &mut u64,
     ) -> Result<(), Trap> {
-        while *left != 0 {
+        let mut checked = false;
+        let mut uncounted = 0u64;
+        let result = loop {
+            if *left == 0 {
+                break Ok(());
+            }
             let pc = self.pc.to_u64();
             if pc & !0xffc != page.va_page {
-                return Ok(());
+                break Ok(());
             }
             let Some(d) = slots[slot_of(pc)] else {
-                return Ok(());
+                break Ok(());
             };
-            if !bus.fetch_again(&page.entry) {
-                return Ok(());
+            if !d.simple {
+                break Ok(());
+            }
+            if checked {
+                uncounted += 1;
+            } else if bus.fetch_again(&page.entry) {
+                checked = true;
+            } else {
+                break Ok(());
             }
             *left -= 1;
-            self.execute_and_retire(bus, d)?;
-            if !d.simple {
-                return Ok(());
+            if let Err(trap) = self.execute_and_retire(bus, d) {
+                break Err(trap);
             }
+        };
+        if uncounted != 0 {
+            bus.fetch_again_n(&page.entry, uncounted);
         }
-        Ok(())
+        result
     }
 
     /// Fetches and decodes the instruction at `pc`: through the decoded-instruction cache

@@ -159,6 +159,15 @@ pub trait Bus {
     fn fetch_again(&mut self, _entry: &FastFetch) -> bool {
         false
     }
+
+    /// Counts `n` more fetches through `entry` exactly as `n` successful
+    /// [`Bus::fetch_again`] calls would, for a CPU whose `fetch_again` with it succeeded and
+    /// that has made no bus call since (so the entry is still held).
+    fn fetch_again_n(&mut self, entry: &FastFetch, n: u64) {
+        for _ in 0..n {
+            self.fetch_again(entry);
+        }
+    }
 }
 
 /// The bus Atlas runs guests on: physical memory, the MMU registers, and the translation
@@ -609,6 +618,13 @@ impl Bus for SystemBus {
         self.translator
             .as_mut()
             .is_some_and(|t| t.fast_path_mut().fetch_again(entry))
+    }
+
+    #[inline(always)]
+    fn fetch_again_n(&mut self, entry: &FastFetch, n: u64) {
+        if let Some(t) = self.translator.as_mut() {
+            t.fast_path_mut().fetch_again_n(entry, n);
+        }
     }
 }
 

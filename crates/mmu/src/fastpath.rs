@@ -189,6 +189,21 @@ impl FastPath {
         true
     }
 
+    /// Counts `n` more fetches through `entry` as [`FastPath::fetch_again`] counts them, for
+    /// a caller whose `fetch_again` with it succeeded and that has not touched the fast path
+    /// since (so the entry is still held): a CPU batching the fetches of register-only
+    /// instructions.
+    #[inline]
+    pub fn fetch_again_n(&mut self, entry: &FastFetch, n: u64) {
+        if let Some(hits) = self
+            .hits
+            .first_mut()
+            .and_then(|h| h.get_mut(entry.class as usize))
+        {
+            *hits += n;
+        }
+    }
+
     /// Holds the page of `ctx` as mapping to `pa_base`, served as `class`.
     pub fn fill(&mut self, ctx: &AccessCtx, pa_base: u64, class: HitClass) {
         let tag = key(ctx);
@@ -340,6 +355,8 @@ mod tests {
         f.flush_kind(AccessKind::Fetch);
         assert!(!f.fetch_again(&entry));
         assert_eq!(f.hits_of(AccessKind::Fetch, HitClass::L1), 3);
+        f.fetch_again_n(&entry, 5);
+        assert_eq!(f.hits_of(AccessKind::Fetch, HitClass::L1), 8);
         assert_eq!(f.fetch_entry(&fetch), None);
     }
 
