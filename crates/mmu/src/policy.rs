@@ -147,15 +147,18 @@ impl Replacement for Policy {
             Policy::Fifo(_) | Policy::Random(_) => {}
         }
     }
+    #[inline]
     fn fill(&mut self, set: usize, way: usize) {
         dispatch!(self, p => p.fill(set, way))
     }
     fn invalidate(&mut self, set: usize, way: usize) {
         dispatch!(self, p => p.invalidate(set, way))
     }
+    #[inline]
     fn victim(&mut self, set: usize) -> usize {
         dispatch!(self, p => p.victim(set))
     }
+    #[inline]
     fn hit_would_change_state(&self, set: usize, way: usize) -> bool {
         match self {
             Policy::Lru(p) => p.hit_would_change_state(set, way),
@@ -254,48 +257,61 @@ impl Replacement for Lru {
 
 /// Tree pseudo-LRU over the next power of two of the way count; each node bit says which half
 /// holds the victim (1: the upper half). Nodes whose upper half has no ways carry no state.
+///
+/// A set's node bits are packed in words, and each way's path is precomputed as a mask of the
+/// nodes it passes and the values a hit writes there, so a hit is one masked write per word
+/// (one word up to 64 ways) and "would a hit change state" one masked compare.
 #[derive(Clone, Debug)]
 pub struct TreePlru {
     ways: usize,
     leaves: usize,
-    bits: Vec<bool>,
+    /// Words of node bits per set.
+    words: usize,
+    /// Node bits, `words` per set (node n is bit n % 64 of word n / 64).
+    bits: Vec<u64>,
+    /// Per way, `words` masks of the stateful nodes on its path.
+    path_mask: Vec<u64>,
+    /// Per way, `words` words holding the bits a hit on it writes on its path.
+    path_value: Vec<u64>,
 }
 
 impl TreePlru {
     /// State for `sets` × `ways`.
     pub fn new(sets: usize, ways: usize) -> TreePlru {
         let leaves = ways.max(1).next_power_of_two();
+        let words = (leaves - 1).div_ceil(64).max(1);
+        let mut path_mask = vec![0; ways * words];
+        let mut path_value = vec![0; ways * words];
+        for way in 0..ways {
+            Self::walk_path(ways, leaves, way, |node, want| {
+                let (word, bit) = (way * words + node / 64, 1u64 << (node % 64));
+                if let (Some(m), Some(v)) = (path_mask.get_mut(word), path_value.get_mut(word)) {
+                    *m |= bit;
+                    if want {
+                        *v |= bit;
+                    }
+                }
+            });
+        }
         TreePlru {
             ways,
             leaves,
-            bits: vec![false; sets * (leaves - 1)],
+            words,
+            bits: vec![0; sets * words],
+            path_mask,
+            path_value,
         }
     }
 
-    /// Calls `visit(node index, wanted bit)` for every stateful node on `way`'s path, where
-    /// the wanted bit points away from `way`.
-    #[inline]
-    fn path(&self, set: usize, way: usize, visit: impl FnMut(usize, bool) -> bool) {
-        Self::walk_path(self.ways, self.leaves, set, way, visit);
-    }
-
-    /// [`TreePlru::path`] over a tree of `leaves` leaves holding `ways` ways, as a function
-    /// of those numbers alone, so that `touch` can write the bits while it walks.
-    #[inline]
-    fn walk_path(
-        ways: usize,
-        leaves: usize,
-        set: usize,
-        way: usize,
-        mut visit: impl FnMut(usize, bool) -> bool,
-    ) {
-        let base = set * (leaves - 1);
+    /// Calls `visit(node index within the set's tree, wanted bit)` for every stateful node
+    /// on `way`'s path, where the wanted bit points away from `way`.
+    fn walk_path(ways: usize, leaves: usize, way: usize, mut visit: impl FnMut(usize, bool)) {
         let (mut node, mut lo, mut size) = (0, 0, leaves);
         while size > 1 {
             let half = size / 2;
             let upper = way >= lo + half;
-            if lo + half < ways && !visit(base + node, !upper) {
-                return;
+            if lo + half < ways {
+                visit(node, !upper);
             }
             if upper {
                 node = 2 * node + 2;
@@ -306,29 +322,77 @@ impl TreePlru {
             size = half;
         }
     }
+
+    /// The node bits of `set`, and `way`'s path masks and values.
+    #[inline]
+    fn rows(&self, set: usize, way: usize) -> (&[u64], &[u64], &[u64]) {
+        let w = self.words;
+        (
+            self.bits.get(set * w..(set + 1) * w).unwrap_or(&[]),
+            self.path_mask.get(way * w..(way + 1) * w).unwrap_or(&[]),
+            self.path_value.get(way * w..(way + 1) * w).unwrap_or(&[]),
+        )
+    }
 }
 
 impl Replacement for TreePlru {
+    #[inline]
     fn touch(&mut self, set: usize, way: usize) {
-        let bits = &mut self.bits;
-        Self::walk_path(self.ways, self.leaves, set, way, |node, want| {
-            if let Some(b) = bits.get_mut(node) {
-                *b = want;
+        let w = self.words;
+        if w == 1 {
+            if let (Some(b), Some(m), Some(v)) = (
+                self.bits.get_mut(set),
+                self.path_mask.get(way),
+                self.path_value.get(way),
+            ) {
+                *b = (*b & !m) | v;
             }
-            true
-        });
+            return;
+        }
+        let (Some(bits), Some(mask), Some(value)) = (
+            self.bits.get_mut(set * w..(set + 1) * w),
+            self.path_mask.get(way * w..(way + 1) * w),
+            self.path_value.get(way * w..(way + 1) * w),
+        ) else {
+            return;
+        };
+        for ((b, m), v) in bits.iter_mut().zip(mask).zip(value) {
+            *b = (*b & !m) | v;
+        }
     }
+    #[inline]
     fn fill(&mut self, set: usize, way: usize) {
         self.touch(set, way);
     }
     fn invalidate(&mut self, _set: usize, _way: usize) {}
+    #[inline]
     fn victim(&mut self, set: usize) -> usize {
-        let base = set * (self.leaves - 1);
+        if self.words == 1 {
+            let bits = self.bits.get(set).copied().unwrap_or(0);
+            let (mut node, mut lo, mut size) = (0, 0, self.leaves);
+            while size > 1 {
+                let half = size / 2;
+                if lo + half < self.ways && bits >> (node & 63) & 1 == 1 {
+                    node = 2 * node + 2;
+                    lo += half;
+                } else {
+                    node = 2 * node + 1;
+                }
+                size = half;
+            }
+            return lo;
+        }
+        let bits = self
+            .bits
+            .get(set * self.words..(set + 1) * self.words)
+            .unwrap_or(&[]);
         let (mut node, mut lo, mut size) = (0, 0, self.leaves);
         while size > 1 {
             let half = size / 2;
-            let go_upper = lo + half < self.ways && self.bits.get(base + node) == Some(&true);
-            if go_upper {
+            let bit = bits
+                .get(node / 64)
+                .is_some_and(|b| b >> (node % 64) & 1 == 1);
+            if lo + half < self.ways && bit {
                 node = 2 * node + 2;
                 lo += half;
             } else {
@@ -338,13 +402,23 @@ impl Replacement for TreePlru {
         }
         lo
     }
+    #[inline]
     fn hit_would_change_state(&self, set: usize, way: usize) -> bool {
-        let mut changes = false;
-        self.path(set, way, |node, want| {
-            changes = self.bits.get(node) != Some(&want);
-            !changes
-        });
-        changes
+        if self.words == 1 {
+            return match (
+                self.bits.get(set),
+                self.path_mask.get(way),
+                self.path_value.get(way),
+            ) {
+                (Some(b), Some(m), Some(v)) => b & m != *v,
+                _ => false,
+            };
+        }
+        let (bits, mask, value) = self.rows(set, way);
+        bits.iter()
+            .zip(mask)
+            .zip(value)
+            .any(|((b, m), v)| b & m != *v)
     }
 }
 

@@ -51,6 +51,17 @@ impl TlbEntry {
     }
 }
 
+/// The key of an invalid slot.
+const NO_KEY: u64 = u64::MAX;
+
+/// The lookup key of a page tag at a page shift: both in one word, so one compare per way
+/// rejects entries of other pages and sizes. Distinct pages may share a key (a tag beyond 58
+/// bits); lookups then check the entry itself.
+#[inline(always)]
+fn key(vtag: u64, page_shift: u32) -> u64 {
+    (vtag << 6) | u64::from(page_shift & 63)
+}
+
 /// Where an entry sits: set and way.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Slot {
@@ -66,6 +77,9 @@ pub struct Tlb {
     sets: usize,
     ways: usize,
     entries: Vec<Option<TlbEntry>>,
+    /// Per slot, [`key`] of its entry or [`NO_KEY`]: a lookup scans these packed words and
+    /// looks at an entry only when its key matches (a filter: the entry is still checked).
+    keys: Vec<u64>,
     policy: Policy,
     /// Valid entries per page shift.
     size_counts: [u32; 64],
@@ -88,6 +102,7 @@ impl Tlb {
             sets,
             ways,
             entries: vec![None; sets * ways],
+            keys: vec![NO_KEY; sets * ways],
             policy: Policy::new(geometry.policy, sets, ways, seed),
             size_counts: [0; 64],
             size_mask: 0,
@@ -122,16 +137,22 @@ impl Tlb {
     }
 
     /// Finds the entry translating `va` for `asid` without changing any state.
-    #[inline]
+    #[inline(always)]
     pub fn find(&self, va: u64, asid: u16) -> Option<(Slot, TlbEntry)> {
         let mut sizes = self.size_mask;
         while sizes != 0 {
             let shift = sizes.trailing_zeros();
             sizes &= sizes - 1;
-            let set = self.set_of(va, shift);
-            let row = self.entries.get(set * self.ways..(set + 1) * self.ways)?;
-            for (way, entry) in row.iter().enumerate() {
-                if let Some(e) = entry {
+            let tag = va >> shift;
+            let wanted = key(tag, shift);
+            let set = self.set_of_tag(tag);
+            let base = set * self.ways;
+            let row = self.keys.get(base..base + self.ways)?;
+            for (way, k) in row.iter().enumerate() {
+                if *k != wanted {
+                    continue;
+                }
+                if let Some(Some(e)) = self.entries.get(base + way) {
                     if u32::from(e.page_shift) == shift && e.matches(va, asid) {
                         return Some((Slot { set, way }, *e));
                     }
@@ -142,7 +163,7 @@ impl Tlb {
     }
 
     /// Records a hit on `slot` with the replacement policy.
-    #[inline]
+    #[inline(always)]
     pub fn touch(&mut self, slot: Slot) {
         if self.policy.hit_would_change_state(slot.set, slot.way) {
             self.generation = self.generation.wrapping_add(1);
@@ -186,19 +207,33 @@ impl Tlb {
         let shift = u32::from(entry.page_shift);
         let set = self.set_of_tag(entry.vtag);
         let base = set * self.ways;
-        let row = self.entries.get(base..base + self.ways)?;
-        let same = row.iter().position(|e| {
-            e.is_some_and(|e| {
-                e.page_shift == entry.page_shift
-                    && e.vtag == entry.vtag
-                    && (e.global || entry.global || e.asid == entry.asid)
-            })
-        });
-        let (way, evicted) = match same.or_else(|| row.iter().position(Option::is_none)) {
+        let wanted = key(entry.vtag, shift);
+        let row = self.keys.get(base..base + self.ways)?;
+        let mut same = None;
+        let mut free = None;
+        for (way, k) in row.iter().enumerate() {
+            if *k == wanted {
+                let resident = self.entries.get(base + way).copied().flatten();
+                if resident.is_some_and(|e| {
+                    e.page_shift == entry.page_shift
+                        && e.vtag == entry.vtag
+                        && (e.global || entry.global || e.asid == entry.asid)
+                }) {
+                    same = Some(way);
+                    break;
+                }
+            } else if *k == NO_KEY
+                && free.is_none()
+                && self.entries.get(base + way).is_some_and(Option::is_none)
+            {
+                free = Some(way);
+            }
+        }
+        let (way, evicted) = match same.or(free) {
             Some(way) => (way, None),
             None => {
                 let way = self.policy.victim(set).min(self.ways - 1);
-                (way, row.get(way).copied().flatten())
+                (way, self.entries.get(base + way).copied().flatten())
             }
         };
         if let Some(old) = self.entries.get(base + way).copied().flatten() {
@@ -206,6 +241,9 @@ impl Tlb {
         }
         if let Some(e) = self.entries.get_mut(base + way) {
             *e = Some(entry);
+        }
+        if let Some(k) = self.keys.get_mut(base + way) {
+            *k = wanted;
         }
         self.size_counts[shift as usize & 63] += 1;
         self.size_mask |= 1 << (shift & 63);
@@ -232,6 +270,9 @@ impl Tlb {
             if doomed(&e) {
                 if let Some(slot) = self.entries.get_mut(index) {
                     *slot = None;
+                }
+                if let Some(k) = self.keys.get_mut(index) {
+                    *k = NO_KEY;
                 }
                 self.forget_size(e.page_shift);
                 self.policy.invalidate(set, way);

@@ -552,7 +552,7 @@ enum Probe {
     Miss,
 }
 
-#[inline]
+#[inline(always)]
 fn probe(
     tlb: &mut Tlb,
     counters: &mut TlbCounters,
