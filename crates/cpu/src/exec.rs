@@ -260,8 +260,9 @@ impl<X: Word> Cpu<X> {
     /// The body of [`Cpu::run_on_page`], over the decoded slots of the page: runs the
     /// register-only instructions (`Decoded::simple`) and leaves any other for `step`. The
     /// first fetch checks the fast-path entry with `fetch_again`; the fetches after it cannot
-    /// find it changed (only a bus call changes it) and are counted in one `fetch_again_n`
-    /// on leaving.
+    /// find it changed (only a bus call changes it). Those fetches and `instret`, which none
+    /// of these instructions reads, are counted once on leaving, from how far `left` went
+    /// down.
     #[inline(always)]
     fn run_slots<B: Bus>(
         &mut self,
@@ -270,8 +271,7 @@ impl<X: Word> Cpu<X> {
         slots: &Slots,
         left: &mut u64,
     ) -> Result<(), Trap> {
-        let mut checked = false;
-        let mut uncounted = 0u64;
+        let start = *left;
         let result = loop {
             if *left == 0 {
                 break Ok(());
@@ -283,24 +283,25 @@ impl<X: Word> Cpu<X> {
             let Some(d) = slots[slot_of(pc)] else {
                 break Ok(());
             };
-            if !d.simple {
-                break Ok(());
-            }
-            if checked {
-                uncounted += 1;
-            } else if bus.fetch_again(&page.entry) {
-                checked = true;
-            } else {
+            if !d.simple || (*left == start && !bus.fetch_again(&page.entry)) {
                 break Ok(());
             }
             *left -= 1;
-            if let Err(trap) = self.execute_and_retire(bus, d) {
+            // A simple instruction's only trap is a misaligned jump target, which does not
+            // retire.
+            if let Err(trap) = self.execute(bus, d.inst, d.word) {
                 break Err(trap);
             }
+            let c = &mut self.counters;
+            c.per_class[d.class as usize] = c.per_class[d.class as usize].wrapping_add(1);
+            c.cycles = c.cycles.wrapping_add(self.costs.of(d.class));
         };
-        if uncounted != 0 {
-            bus.fetch_again_n(&page.entry, uncounted);
+        let fetched = start - *left;
+        if fetched > 1 {
+            bus.fetch_again_n(&page.entry, fetched - 1);
         }
+        let retired = fetched.saturating_sub(u64::from(result.is_err()));
+        self.counters.instret = self.counters.instret.wrapping_add(retired);
         result
     }
 
