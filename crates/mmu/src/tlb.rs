@@ -55,11 +55,12 @@ impl TlbEntry {
 const NO_KEY: u64 = u64::MAX;
 
 /// The lookup key of a page tag at a page shift: both in one word, so one compare per way
-/// rejects entries of other pages and sizes. Distinct pages may share a key (a tag beyond 58
-/// bits); lookups then check the entry itself.
+/// rejects entries of other pages and sizes. Distinct pages may share a key (a tag beyond 57
+/// bits); lookups then check the entry itself. Bit 6 is always clear, so no key is
+/// [`NO_KEY`]: a slot is valid exactly when its key is not.
 #[inline(always)]
 fn key(vtag: u64, page_shift: u32) -> u64 {
-    (vtag << 6) | u64::from(page_shift & 63)
+    (vtag << 7) | u64::from(page_shift & 63)
 }
 
 /// Where an entry sits: set and way.
@@ -80,6 +81,8 @@ pub struct Tlb {
     /// Per slot, [`key`] of its entry or [`NO_KEY`]: a lookup scans these packed words and
     /// looks at an entry only when its key matches (a filter: the entry is still checked).
     keys: Vec<u64>,
+    /// Valid entries per set: a full set needs no search for an invalid way.
+    filled: Vec<u32>,
     policy: Policy,
     /// Valid entries per page shift.
     size_counts: [u32; 64],
@@ -103,6 +106,7 @@ impl Tlb {
             ways,
             entries: vec![None; sets * ways],
             keys: vec![NO_KEY; sets * ways],
+            filled: vec![0; sets],
             policy: Policy::new(geometry.policy, sets, ways, seed),
             size_counts: [0; 64],
             size_mask: 0,
@@ -204,46 +208,72 @@ impl Tlb {
     /// resident, else an invalid way, else the policy's victim. Returns the evicted valid
     /// entry of another page, if any.
     pub fn insert(&mut self, entry: TlbEntry) -> Option<TlbEntry> {
-        let shift = u32::from(entry.page_shift);
         let set = self.set_of_tag(entry.vtag);
         let base = set * self.ways;
-        let wanted = key(entry.vtag, shift);
+        let wanted = key(entry.vtag, u32::from(entry.page_shift));
         let row = self.keys.get(base..base + self.ways)?;
-        let mut same = None;
-        let mut free = None;
-        for (way, k) in row.iter().enumerate() {
-            if *k == wanted {
-                let resident = self.entries.get(base + way).copied().flatten();
-                if resident.is_some_and(|e| {
-                    e.page_shift == entry.page_shift
-                        && e.vtag == entry.vtag
-                        && (e.global || entry.global || e.asid == entry.asid)
-                }) {
-                    same = Some(way);
-                    break;
-                }
-            } else if *k == NO_KEY
-                && free.is_none()
-                && self.entries.get(base + way).is_some_and(Option::is_none)
-            {
-                free = Some(way);
-            }
+        let same = row.iter().enumerate().position(|(way, k)| {
+            *k == wanted
+                && self
+                    .entries
+                    .get(base + way)
+                    .copied()
+                    .flatten()
+                    .is_some_and(|e| {
+                        e.page_shift == entry.page_shift
+                            && e.vtag == entry.vtag
+                            && (e.global || entry.global || e.asid == entry.asid)
+                    })
+        });
+        self.place(entry, set, same)
+    }
+
+    /// [`Tlb::insert`] of an entry the caller has just looked up in this TLB for its own
+    /// address and ASID and not found, with no change to the TLB since: no entry for the
+    /// same page and address space can be resident unless the entry is global (which
+    /// matches other ASIDs too), so the search for one is skipped.
+    #[inline]
+    pub fn insert_absent(&mut self, entry: TlbEntry) -> Option<TlbEntry> {
+        if entry.global {
+            return self.insert(entry);
         }
-        let (way, evicted) = match same.or(free) {
+        let set = self.set_of_tag(entry.vtag);
+        self.place(entry, set, None)
+    }
+
+    /// Puts `entry` in `set`: in way `same` if given, else in an invalid way, else in the
+    /// policy's victim.
+    #[inline]
+    fn place(&mut self, entry: TlbEntry, set: usize, same: Option<usize>) -> Option<TlbEntry> {
+        let shift = u32::from(entry.page_shift);
+        let base = set * self.ways;
+        let filled = self.filled.get(set).copied().unwrap_or(0) as usize;
+        let free = || {
+            self.keys
+                .get(base..base + self.ways)
+                .and_then(|row| row.iter().position(|k| *k == NO_KEY))
+        };
+        let (way, evicted) = match same.or_else(|| (filled < self.ways).then(free).flatten()) {
             Some(way) => (way, None),
             None => {
                 let way = self.policy.victim(set).min(self.ways - 1);
                 (way, self.entries.get(base + way).copied().flatten())
             }
         };
-        if let Some(old) = self.entries.get(base + way).copied().flatten() {
-            self.forget_size(old.page_shift);
+        match self.entries.get(base + way).copied() {
+            Some(Some(old)) => self.forget_size(old.page_shift),
+            Some(None) => {
+                if let Some(n) = self.filled.get_mut(set) {
+                    *n += 1;
+                }
+            }
+            None => return None,
         }
         if let Some(e) = self.entries.get_mut(base + way) {
             *e = Some(entry);
         }
         if let Some(k) = self.keys.get_mut(base + way) {
-            *k = wanted;
+            *k = key(entry.vtag, shift);
         }
         self.size_counts[shift as usize & 63] += 1;
         self.size_mask |= 1 << (shift & 63);
@@ -273,6 +303,9 @@ impl Tlb {
                 }
                 if let Some(k) = self.keys.get_mut(index) {
                     *k = NO_KEY;
+                }
+                if let Some(n) = self.filled.get_mut(set) {
+                    *n = n.saturating_sub(1);
                 }
                 self.forget_size(e.page_shift);
                 self.policy.invalidate(set, way);

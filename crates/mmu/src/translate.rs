@@ -19,7 +19,7 @@ use crate::pwc::PageWalkCaches;
 use crate::regs::{MmuRegs, Mode};
 use crate::segment;
 use crate::stats::{kind_index, FlushKind, MmuStats, TlbCounters};
-use crate::tlb::{Tlb, TlbEntry};
+use crate::tlb::{Slot, Tlb, TlbEntry};
 use crate::walker::{check_permission, walk, Leaf, WalkRequest};
 
 /// Where a translation was resolved, for profilers.
@@ -124,6 +124,21 @@ pub struct Translator {
     fast: FastPath,
     /// Generations of the L1 instruction and data TLBs the fast-path entries stand on.
     fast_seen: [u64; 2],
+    /// The last L1 hit of a paged translation, so that [`Translator::fast_fill`] right after
+    /// it need not search the TLB again.
+    last_l1_hit: Option<L1Hit>,
+}
+
+/// Where an L1 lookup found its entry, and the TLB's generation after the hit: while the
+/// generation is unchanged, a lookup of the same address, ASID and kind finds the same slot.
+#[derive(Clone, Copy, Debug)]
+struct L1Hit {
+    va: u64,
+    asid: u16,
+    fetch: bool,
+    generation: u64,
+    slot: Slot,
+    entry: TlbEntry,
 }
 
 fn new_tlb(geometry: Option<Geometry>, seed: u64) -> Option<Tlb> {
@@ -143,6 +158,7 @@ impl Translator {
             stats: MmuStats::default(),
             fast: FastPath::default(),
             fast_seen: [0; 2],
+            last_l1_hit: None,
             config,
         })
     }
@@ -229,7 +245,10 @@ impl Translator {
                 .and_then(|_| base.checked_add(va_page))
                 .map(|pa| (pa, HitClass::BaseBounds)),
             Mode::Segmented { .. } => None,
-            Mode::Paged { .. } => match self.l1_usable_entry(regs, ctx) {
+            Mode::Paged { format, .. } => match self
+                .remembered_l1_entry(regs, ctx, format)
+                .or_else(|| self.l1_usable_entry(regs, ctx))
+            {
                 Some((false, entry)) => Some((entry.translate(va_page), HitClass::L1)),
                 _ => None,
             },
@@ -284,6 +303,35 @@ impl Translator {
     /// modelled replacement state (see [`Tlb::hit_would_change_state`]).
     pub fn l1_hit_would_change_state(&self, regs: &MmuRegs, ctx: &AccessCtx) -> Option<bool> {
         self.l1_usable_entry(regs, ctx).map(|(changes, _)| changes)
+    }
+
+    /// [`Translator::l1_usable_entry`] from the last L1 hit, when that hit was for `ctx` and
+    /// its TLB has not changed since; `None` when it cannot tell (search the TLB then).
+    #[inline]
+    fn remembered_l1_entry(
+        &self,
+        regs: &MmuRegs,
+        ctx: &AccessCtx,
+        format: &Format,
+    ) -> Option<(bool, TlbEntry)> {
+        let hit = self.last_l1_hit?;
+        let fetch = ctx.kind == AccessKind::Fetch;
+        let tlb = if fetch { &self.l1i } else { &self.l1d }.as_ref()?;
+        if hit.va != ctx.va
+            || hit.asid != ctx.asid
+            || hit.fetch != fetch
+            || hit.generation != tlb.generation()
+            || !format.is_canonical(ctx.va)
+        {
+            return None;
+        }
+        let entry = hit.entry;
+        if check_permission(entry.perms, ctx.kind, ctx.privilege, regs.sum, regs.mxr).is_some()
+            || (ctx.kind == AccessKind::Store && !entry.dirty)
+        {
+            return None;
+        }
+        Some((tlb.hit_would_change_state_at(hit.slot), entry))
     }
 
     /// The L1 entry a paged access `ctx` would hit with its permission granted (and, for a
@@ -412,6 +460,10 @@ impl Translator {
         let k = kind_index(ctx.kind);
         let fetch = ctx.kind == AccessKind::Fetch;
         let mut cycles = 0;
+        // Whether the L1 / L2 lookup found no entry at all for the page (a fill then needs
+        // no search for one to replace).
+        let mut l1_absent = false;
+        let mut l2_absent = false;
 
         // L1.
         let l1 = if fetch {
@@ -428,16 +480,26 @@ impl Translator {
                 &mut self.stats.l1d
             };
             match probe(tlb, counters, k, regs, ctx) {
-                Probe::Hit(entry) => {
+                Probe::Hit(slot, entry) => {
+                    let generation = tlb.generation();
+                    self.last_l1_hit = Some(L1Hit {
+                        va,
+                        asid: ctx.asid,
+                        fetch,
+                        generation,
+                        slot,
+                        entry,
+                    });
                     return Ok(Translation {
                         pa: entry.translate(va),
                         cycles,
                         resolved: Resolved::L1,
                         page_shift: u32::from(entry.page_shift),
-                    })
+                    });
                 }
                 Probe::Denied(reason) => return Err(self.fault(reason, cycles)),
-                Probe::Miss => {}
+                Probe::Absent => l1_absent = true,
+                Probe::Clean => {}
             }
         }
 
@@ -446,8 +508,8 @@ impl Translator {
             cycles += lat.l2_lookup;
             self.stats.cycles.l2 += lat.l2_lookup;
             match probe(tlb, &mut self.stats.l2, k, regs, ctx) {
-                Probe::Hit(entry) => {
-                    self.fill_l1(fetch, k, entry);
+                Probe::Hit(_, entry) => {
+                    self.fill_l1(fetch, k, entry, l1_absent);
                     return Ok(Translation {
                         pa: entry.translate(va),
                         cycles,
@@ -456,7 +518,8 @@ impl Translator {
                     });
                 }
                 Probe::Denied(reason) => return Err(self.fault(reason, cycles)),
-                Probe::Miss => {}
+                Probe::Absent => l2_absent = true,
+                Probe::Clean => {}
             }
         }
 
@@ -503,13 +566,18 @@ impl Translator {
             Ok(leaf) => {
                 let entry = entry_of(&leaf, va, ctx.asid);
                 if let Some(l2) = self.l2.as_mut() {
-                    if l2.insert(entry).is_some() {
+                    let evicted = if l2_absent {
+                        l2.insert_absent(entry)
+                    } else {
+                        l2.insert(entry)
+                    };
+                    if evicted.is_some() {
                         if let Some(n) = self.stats.l2.evictions.get_mut(k) {
                             *n += 1;
                         }
                     }
                 }
-                self.fill_l1(fetch, k, entry);
+                self.fill_l1(fetch, k, entry, l1_absent);
                 Ok(Translation {
                     pa: leaf.pa,
                     cycles,
@@ -526,14 +594,21 @@ impl Translator {
         }
     }
 
-    fn fill_l1(&mut self, fetch: bool, k: usize, entry: TlbEntry) {
+    /// Fills the L1 TLB of the access with `entry`; `absent`: its lookup of this access
+    /// found no entry for the page.
+    fn fill_l1(&mut self, fetch: bool, k: usize, entry: TlbEntry, absent: bool) {
         let (tlb, counters) = if fetch {
             (self.l1i.as_mut(), &mut self.stats.l1i)
         } else {
             (self.l1d.as_mut(), &mut self.stats.l1d)
         };
         if let Some(tlb) = tlb {
-            if tlb.insert(entry).is_some() {
+            let evicted = if absent {
+                tlb.insert_absent(entry)
+            } else {
+                tlb.insert(entry)
+            };
+            if evicted.is_some() {
                 if let Some(n) = counters.evictions.get_mut(k) {
                     *n += 1;
                 }
@@ -545,11 +620,13 @@ impl Translator {
 /// The result of looking an access up in one TLB.
 enum Probe {
     /// A usable entry.
-    Hit(TlbEntry),
+    Hit(Slot, TlbEntry),
     /// An entry whose permissions refuse the access.
     Denied(TranslateReason),
-    /// No entry, or a clean entry for a store.
-    Miss,
+    /// No entry for the page.
+    Absent,
+    /// A clean entry for a store (which walks to set D).
+    Clean,
 }
 
 #[inline(always)]
@@ -580,11 +657,13 @@ fn probe(
         if ctx.kind != AccessKind::Store || entry.dirty {
             bump(&mut counters.hits);
             tlb.touch(slot);
-            return Probe::Hit(entry);
+            return Probe::Hit(slot, entry);
         }
+        bump(&mut counters.misses);
+        return Probe::Clean;
     }
     bump(&mut counters.misses);
-    Probe::Miss
+    Probe::Absent
 }
 
 fn entry_of(leaf: &Leaf, va: u64, asid: u16) -> TlbEntry {
