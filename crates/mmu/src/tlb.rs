@@ -370,3 +370,87 @@ impl Tlb {
         self.size_mask == 0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{PolicyKind, XorShift64};
+
+    fn entry(vtag: u64, page_shift: u8, asid: u16, global: bool) -> TlbEntry {
+        TlbEntry {
+            vtag,
+            page_shift,
+            asid,
+            global,
+            perms: Perms::default(),
+            dirty: false,
+            level: 0,
+            page_base: vtag << page_shift,
+            pte_addr: 0,
+        }
+    }
+
+    /// The packed keys and per-set fill counts agree with the entries.
+    fn check_invariants(t: &Tlb) {
+        for set in 0..t.sets {
+            let row = set * t.ways..(set + 1) * t.ways;
+            let valid = t.entries[row.clone()]
+                .iter()
+                .filter(|e| e.is_some())
+                .count();
+            assert_eq!(t.filled[set] as usize, valid, "set {set}");
+            for i in row {
+                match t.entries[i] {
+                    Some(e) => assert_eq!(t.keys[i], key(e.vtag, u32::from(e.page_shift))),
+                    None => assert_eq!(t.keys[i], NO_KEY),
+                }
+            }
+        }
+    }
+
+    /// A TLB filled with `insert_absent` after every lookup that found nothing holds the
+    /// same entries, evicts the same ones and finds the same ones as one filled with
+    /// `insert` alone, through random lookups, fills of mixed sizes, ASIDs and global
+    /// entries, and every kind of flush.
+    #[test]
+    fn insert_absent_after_a_miss_is_insert() {
+        for policy in PolicyKind::ALL {
+            for (sets, ways) in [(1, 4), (16, 4), (6, 3), (128, 12)] {
+                let geometry = Geometry::new(sets, ways, policy);
+                let (mut fast, mut plain) = (Tlb::new(geometry, 7), Tlb::new(geometry, 7));
+                let mut rng = XorShift64::new(u64::from(sets * 31 + ways));
+                for _ in 0..4000 {
+                    let r = rng.next_u64();
+                    let page_shift = if r % 7 == 0 { 21 } else { 12 };
+                    let vtag = (r >> 8) % 300;
+                    let asid = ((r >> 20) % 3) as u16;
+                    let global = (r >> 24) % 11 == 0;
+                    let va = vtag << page_shift;
+                    match (r >> 32) % 50 {
+                        0 => assert_eq!(fast.flush(None, None), plain.flush(None, None)),
+                        1 => assert_eq!(fast.flush(Some(va), None), plain.flush(Some(va), None)),
+                        2 => assert_eq!(
+                            fast.flush(Some(va), Some(asid)),
+                            plain.flush(Some(va), Some(asid))
+                        ),
+                        3 => {
+                            assert_eq!(fast.flush(None, Some(asid)), plain.flush(None, Some(asid)))
+                        }
+                        _ => {
+                            let found = fast.lookup(va, asid);
+                            assert_eq!(found, plain.lookup(va, asid));
+                            if found.is_none() {
+                                let e = entry(vtag, page_shift, asid, global);
+                                assert_eq!(fast.insert_absent(e), plain.insert(e));
+                            }
+                        }
+                    }
+                    check_invariants(&fast);
+                }
+                let all = |t: &Tlb| t.entries().map(|(s, e)| (s, *e)).collect::<Vec<_>>();
+                assert_eq!(all(&fast), all(&plain));
+                assert_eq!(fast.len(), plain.len());
+            }
+        }
+    }
+}
