@@ -14,7 +14,7 @@ use atlas_mmu::{AccessCtx, AccessKind, Bus, Privilege};
 #[derive(Clone, Debug)]
 pub struct Cpu<X: Word> {
     regs: [X; 32],
-    pc: X,
+    pub(crate) pc: X,
     pub(crate) privilege: Privilege,
     pub(crate) csrs: TrapCsrs,
     pub(crate) asid: u16,
@@ -145,12 +145,12 @@ impl<X: Word> Cpu<X> {
     }
 
     #[inline(always)]
-    fn x(&self, r: Reg) -> X {
+    pub(crate) fn x(&self, r: Reg) -> X {
         self.regs[usize::from(r.num() & 31)]
     }
 
     #[inline(always)]
-    fn set_x(&mut self, r: Reg, v: X) {
+    pub(crate) fn set_x(&mut self, r: Reg, v: X) {
         if r != Reg::Zero {
             self.regs[usize::from(r.num() & 31)] = v;
         }
@@ -289,7 +289,7 @@ impl<X: Word> Cpu<X> {
             *left -= 1;
             // A simple instruction's only trap is a misaligned jump target, which does not
             // retire.
-            if let Err(trap) = self.execute(bus, d.inst, d.word) {
+            if let Err(trap) = self.execute_flat(d.flat) {
                 break Err(trap);
             }
             let c = &mut self.counters;
@@ -418,7 +418,7 @@ impl<X: Word> Cpu<X> {
     }
 
     #[inline(always)]
-    fn jump(&mut self, target: X, rd: Reg, link: X) -> Result<(), Trap> {
+    pub(crate) fn jump(&mut self, target: X, rd: Reg, link: X) -> Result<(), Trap> {
         if target.to_u64() & 3 != 0 {
             return Err(Trap::MisalignedFetch {
                 target: target.to_u64(),
@@ -427,6 +427,16 @@ impl<X: Word> Cpu<X> {
         self.set_x(rd, link);
         self.last_jump_from = Some(self.pc);
         self.pc = target;
+        Ok(())
+    }
+
+    /// A taken conditional branch to `target`: the jump plus its event and cycles.
+    #[inline(always)]
+    pub(crate) fn take_branch(&mut self, target: X, next: X) -> Result<(), Trap> {
+        self.jump(target, Reg::Zero, next)?;
+        let c = &mut self.counters;
+        c.taken_branches = c.taken_branches.wrapping_add(1);
+        c.cycles = c.cycles.wrapping_add(self.costs.branch_taken);
         Ok(())
     }
 
@@ -459,21 +469,8 @@ impl<X: Word> Cpu<X> {
                 rs2,
                 offset,
             } => {
-                let (a, b) = (self.x(rs1), self.x(rs2));
-                let taken = match op {
-                    BranchOp::Beq => a == b,
-                    BranchOp::Bne => a != b,
-                    BranchOp::Blt => a.lt(b),
-                    BranchOp::Bge => !a.lt(b),
-                    BranchOp::Bltu => a.ltu(b),
-                    BranchOp::Bgeu => !a.ltu(b),
-                };
-                if taken {
-                    self.jump(pc.add(imm(offset)), Reg::Zero, next)?;
-                    let c = &mut self.counters;
-                    c.taken_branches = c.taken_branches.wrapping_add(1);
-                    c.cycles = c.cycles.wrapping_add(self.costs.branch_taken);
-                    return Ok(());
+                if branch_taken(op, self.x(rs1), self.x(rs2)) {
+                    return self.take_branch(pc.add(imm(offset)), next);
                 }
             }
             Inst::Load {
@@ -494,30 +491,11 @@ impl<X: Word> Cpu<X> {
                 rs1,
                 imm: v,
             } => {
-                let (a, b) = (self.x(rs1), imm(v));
-                let r = match op {
-                    AluImmOp::Addi => a.add(b),
-                    AluImmOp::Slti => X::from_bool(a.lt(b)),
-                    AluImmOp::Sltiu => X::from_bool(a.ltu(b)),
-                    AluImmOp::Xori => a.xor(b),
-                    AluImmOp::Ori => a.or(b),
-                    AluImmOp::Andi => a.and(b),
-                    AluImmOp::Addiw => X::from_u64(crate::ops::addw(a.to_u64(), b.to_u64())),
-                };
+                let r = alu_imm(op, self.x(rs1), imm(v));
                 self.set_x(rd, r);
             }
             Inst::ShiftImm { op, rd, rs1, shamt } => {
-                let a = self.x(rs1);
-                let s = u32::from(shamt);
-                let w = |f: fn(u64, u64) -> u64| X::from_u64(f(a.to_u64(), u64::from(s)));
-                let r = match op {
-                    ShiftImmOp::Slli => a.sll(s),
-                    ShiftImmOp::Srli => a.srl(s),
-                    ShiftImmOp::Srai => a.sra(s),
-                    ShiftImmOp::Slliw => w(crate::ops::sllw),
-                    ShiftImmOp::Srliw => w(crate::ops::srlw),
-                    ShiftImmOp::Sraiw => w(crate::ops::sraw),
-                };
+                let r = shift_imm(op, self.x(rs1), u32::from(shamt));
                 self.set_x(rd, r);
             }
             Inst::Alu { op, rd, rs1, rs2 } => {
@@ -701,6 +679,47 @@ fn privilege_from_bits(bits: u64) -> Privilege {
         1 => Privilege::Supervisor,
         3 => Privilege::Machine,
         _ => Privilege::User,
+    }
+}
+
+/// Whether a conditional branch `op` on `a` and `b` is taken.
+#[inline(always)]
+pub(crate) fn branch_taken<X: Word>(op: BranchOp, a: X, b: X) -> bool {
+    match op {
+        BranchOp::Beq => a == b,
+        BranchOp::Bne => a != b,
+        BranchOp::Blt => a.lt(b),
+        BranchOp::Bge => !a.lt(b),
+        BranchOp::Bltu => a.ltu(b),
+        BranchOp::Bgeu => !a.ltu(b),
+    }
+}
+
+/// Register-immediate operations (`b` is the sign-extended immediate).
+#[inline(always)]
+pub(crate) fn alu_imm<X: Word>(op: AluImmOp, a: X, b: X) -> X {
+    match op {
+        AluImmOp::Addi => a.add(b),
+        AluImmOp::Slti => X::from_bool(a.lt(b)),
+        AluImmOp::Sltiu => X::from_bool(a.ltu(b)),
+        AluImmOp::Xori => a.xor(b),
+        AluImmOp::Ori => a.or(b),
+        AluImmOp::Andi => a.and(b),
+        AluImmOp::Addiw => X::from_u64(crate::ops::addw(a.to_u64(), b.to_u64())),
+    }
+}
+
+/// Shifts by an immediate amount `s`, including the RV64 word forms.
+#[inline(always)]
+pub(crate) fn shift_imm<X: Word>(op: ShiftImmOp, a: X, s: u32) -> X {
+    let w = |f: fn(u64, u64) -> u64| X::from_u64(f(a.to_u64(), u64::from(s)));
+    match op {
+        ShiftImmOp::Slli => a.sll(s),
+        ShiftImmOp::Srli => a.srl(s),
+        ShiftImmOp::Srai => a.sra(s),
+        ShiftImmOp::Slliw => w(crate::ops::sllw),
+        ShiftImmOp::Srliw => w(crate::ops::srlw),
+        ShiftImmOp::Sraiw => w(crate::ops::sraw),
     }
 }
 

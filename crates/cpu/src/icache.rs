@@ -8,6 +8,7 @@
 //! on or off, with or without `fence.i`. Slots are filled lazily, one instruction at a time,
 //! so data that shares a page with code is never decoded.
 
+use crate::flat::{Flat, FlatOp};
 use atlas_isa::{decode, CostClass, Inst, Xlen};
 use atlas_mmu::CodeWatch;
 
@@ -27,6 +28,8 @@ pub(crate) struct Decoded {
     /// It neither touches the bus nor changes privilege, CSRs or memory (ALU, branches,
     /// jumps, fences), so the fetch state the run loop checked before it still holds after.
     pub simple: bool,
+    /// Its flat form, which the hot loop executes when it is simple.
+    pub flat: Flat,
 }
 
 impl Decoded {
@@ -34,23 +37,13 @@ impl Decoded {
     #[inline]
     pub fn new(word: u32, xlen: Xlen) -> Option<Decoded> {
         let inst = decode(word, xlen).ok()?;
+        let flat = Flat::new(&inst);
         Some(Decoded {
             inst,
             word,
             class: inst.opcode().cost_class(),
-            simple: matches!(
-                inst,
-                Inst::Lui { .. }
-                    | Inst::Auipc { .. }
-                    | Inst::Jal { .. }
-                    | Inst::Jalr { .. }
-                    | Inst::Branch { .. }
-                    | Inst::AluImm { .. }
-                    | Inst::ShiftImm { .. }
-                    | Inst::Alu { .. }
-                    | Inst::Fence { .. }
-                    | Inst::FenceI
-            ),
+            simple: flat.op != FlatOp::Other,
+            flat,
         })
     }
 }

@@ -8,6 +8,7 @@
 mod cost;
 mod csr;
 mod exec;
+mod flat;
 mod icache;
 pub mod ops;
 mod trap;
