@@ -138,7 +138,7 @@ macro_rules! dispatch {
 }
 
 impl Replacement for Policy {
-    #[inline]
+    #[inline(always)]
     fn touch(&mut self, set: usize, way: usize) {
         match self {
             Policy::Lru(p) => p.touch(set, way),
@@ -147,18 +147,18 @@ impl Replacement for Policy {
             Policy::Fifo(_) | Policy::Random(_) => {}
         }
     }
-    #[inline]
+    #[inline(always)]
     fn fill(&mut self, set: usize, way: usize) {
         dispatch!(self, p => p.fill(set, way))
     }
     fn invalidate(&mut self, set: usize, way: usize) {
         dispatch!(self, p => p.invalidate(set, way))
     }
-    #[inline]
+    #[inline(always)]
     fn victim(&mut self, set: usize) -> usize {
         dispatch!(self, p => p.victim(set))
     }
-    #[inline]
+    #[inline(always)]
     fn hit_would_change_state(&self, set: usize, way: usize) -> bool {
         match self {
             Policy::Lru(p) => p.hit_would_change_state(set, way),
@@ -336,7 +336,7 @@ impl TreePlru {
 }
 
 impl Replacement for TreePlru {
-    #[inline]
+    #[inline(always)]
     fn touch(&mut self, set: usize, way: usize) {
         let w = self.words;
         if w == 1 {
@@ -360,12 +360,12 @@ impl Replacement for TreePlru {
             *b = (*b & !m) | v;
         }
     }
-    #[inline]
+    #[inline(always)]
     fn fill(&mut self, set: usize, way: usize) {
         self.touch(set, way);
     }
     fn invalidate(&mut self, _set: usize, _way: usize) {}
-    #[inline]
+    #[inline(always)]
     fn victim(&mut self, set: usize) -> usize {
         if self.words == 1 {
             let bits = self.bits.get(set).copied().unwrap_or(0);
@@ -402,7 +402,7 @@ impl Replacement for TreePlru {
         }
         lo
     }
-    #[inline]
+    #[inline(always)]
     fn hit_would_change_state(&self, set: usize, way: usize) -> bool {
         if self.words == 1 {
             return match (
