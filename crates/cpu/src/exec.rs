@@ -14,7 +14,7 @@ use atlas_mmu::{AccessCtx, AccessKind, Bus, Privilege};
 #[derive(Clone, Debug)]
 pub struct Cpu<X: Word> {
     regs: [X; 32],
-    pub(crate) pc: X,
+    pc: X,
     pub(crate) privilege: Privilege,
     pub(crate) csrs: TrapCsrs,
     pub(crate) asid: u16,
@@ -105,6 +105,12 @@ impl<X: Word> Cpu<X> {
     /// where control came from.
     pub fn last_jump_from(&self) -> Option<u64> {
         self.last_jump_from.map(Word::to_u64)
+    }
+
+    /// Notes a jump or taken branch from `pc` (see [`Cpu::last_jump_from`]).
+    #[inline(always)]
+    pub(crate) fn set_last_jump_from(&mut self, pc: X) {
+        self.last_jump_from = Some(pc);
     }
 
     /// The current privilege.
@@ -262,7 +268,7 @@ impl<X: Word> Cpu<X> {
     /// first fetch checks the fast-path entry with `fetch_again`; the fetches after it cannot
     /// find it changed (only a bus call changes it). Those fetches and `instret`, which none
     /// of these instructions reads, are counted once on leaving, from how far `left` went
-    /// down.
+    /// down; `pc` and the cycles, which none reads either, are kept in locals till then.
     #[inline(always)]
     fn run_slots<B: Bus>(
         &mut self,
@@ -272,15 +278,17 @@ impl<X: Word> Cpu<X> {
         left: &mut u64,
     ) -> Result<(), Trap> {
         let start = *left;
+        let mut pc = self.pc;
+        let mut cycles = 0u64;
         let result = loop {
             if *left == 0 {
                 break Ok(());
             }
-            let pc = self.pc.to_u64();
-            if pc & !0xffc != page.va_page {
+            let pc64 = pc.to_u64();
+            if pc64 & !0xffc != page.va_page {
                 break Ok(());
             }
-            let Some(d) = slots[slot_of(pc)] else {
+            let Some(d) = slots[slot_of(pc64)] else {
                 break Ok(());
             };
             if !d.simple || (*left == start && !bus.fetch_again(&page.entry)) {
@@ -288,14 +296,17 @@ impl<X: Word> Cpu<X> {
             }
             *left -= 1;
             // A simple instruction's only trap is a misaligned jump target, which does not
-            // retire.
-            if let Err(trap) = self.execute_flat(d.flat) {
-                break Err(trap);
+            // retire (and leaves `pc` at the jump).
+            match self.execute_flat(d.flat, pc, &mut cycles) {
+                Ok(next) => pc = next,
+                Err(trap) => break Err(trap),
             }
             let c = &mut self.counters;
             c.per_class[d.class as usize] = c.per_class[d.class as usize].wrapping_add(1);
-            c.cycles = c.cycles.wrapping_add(self.costs.of(d.class));
+            cycles = cycles.wrapping_add(self.costs.of(d.class));
         };
+        self.pc = pc;
+        self.counters.cycles = self.counters.cycles.wrapping_add(cycles);
         let fetched = start - *left;
         if fetched > 1 {
             bus.fetch_again_n(&page.entry, fetched - 1);
@@ -418,7 +429,7 @@ impl<X: Word> Cpu<X> {
     }
 
     #[inline(always)]
-    pub(crate) fn jump(&mut self, target: X, rd: Reg, link: X) -> Result<(), Trap> {
+    fn jump(&mut self, target: X, rd: Reg, link: X) -> Result<(), Trap> {
         if target.to_u64() & 3 != 0 {
             return Err(Trap::MisalignedFetch {
                 target: target.to_u64(),
@@ -432,7 +443,7 @@ impl<X: Word> Cpu<X> {
 
     /// A taken conditional branch to `target`: the jump plus its event and cycles.
     #[inline(always)]
-    pub(crate) fn take_branch(&mut self, target: X, next: X) -> Result<(), Trap> {
+    fn take_branch(&mut self, target: X, next: X) -> Result<(), Trap> {
         self.jump(target, Reg::Zero, next)?;
         let c = &mut self.counters;
         c.taken_branches = c.taken_branches.wrapping_add(1);

@@ -65,11 +65,17 @@ macro_rules! flat_ops {
         }
 
         impl<X: Word> Cpu<X> {
-            /// Executes the register-only instruction `f` exactly as `execute` executes it
-            /// (an `Other` only advances `pc`: the hot loop never passes one).
+            /// Executes the register-only instruction `f` at `pc` exactly as `execute`
+            /// executes it, except that the new `pc` is returned rather than stored (the
+            /// hot loop keeps it in a local) and a taken branch's cycles go to `cycles`.
+            /// An `Other` only advances: the hot loop never passes one.
             #[inline(always)]
-            pub(crate) fn execute_flat(&mut self, f: Flat) -> Result<(), Trap> {
-                let pc = self.pc;
+            pub(crate) fn execute_flat(
+                &mut self,
+                f: Flat,
+                pc: X,
+                cycles: &mut u64,
+            ) -> Result<X, Trap> {
                 let next = pc.add(X::from_u64(4));
                 let imm = X::from_i64(i64::from(f.imm));
                 let r = match f.op {
@@ -77,27 +83,39 @@ macro_rules! flat_ops {
                     $(FlatOp::$imm => alu_imm(AluImmOp::$imm, self.x(f.rs1), imm),)*
                     $(FlatOp::$sh => shift_imm(ShiftImmOp::$sh, self.x(f.rs1), f.imm as u32),)*
                     $(FlatOp::$br => {
-                        if branch_taken(BranchOp::$br, self.x(f.rs1), self.x(f.rs2)) {
-                            return self.take_branch(pc.add(imm), next);
+                        if !branch_taken(BranchOp::$br, self.x(f.rs1), self.x(f.rs2)) {
+                            return Ok(next);
                         }
-                        self.pc = next;
-                        return Ok(());
+                        let target = self.flat_jump(pc, pc.add(imm), Reg::Zero, next)?;
+                        let c = &mut self.counters;
+                        c.taken_branches = c.taken_branches.wrapping_add(1);
+                        *cycles = cycles.wrapping_add(self.costs().branch_taken);
+                        return Ok(target);
                     })*
                     FlatOp::Lui => imm,
                     FlatOp::Auipc => pc.add(imm),
-                    FlatOp::Jal => return self.jump(pc.add(imm), f.rd, next),
+                    FlatOp::Jal => return self.flat_jump(pc, pc.add(imm), f.rd, next),
                     FlatOp::Jalr => {
                         let target = self.x(f.rs1).add(imm).and(X::from_i64(!1));
-                        return self.jump(target, f.rd, next);
+                        return self.flat_jump(pc, target, f.rd, next);
                     }
-                    FlatOp::Nop | FlatOp::Other => {
-                        self.pc = next;
-                        return Ok(());
-                    }
+                    FlatOp::Nop | FlatOp::Other => return Ok(next),
                 };
                 self.set_x(f.rd, r);
-                self.pc = next;
-                Ok(())
+                Ok(next)
+            }
+
+            /// `jump` from `pc` for the hot loop: returns the target instead of storing it.
+            #[inline(always)]
+            fn flat_jump(&mut self, pc: X, target: X, rd: Reg, link: X) -> Result<X, Trap> {
+                if target.to_u64() & 3 != 0 {
+                    return Err(Trap::MisalignedFetch {
+                        target: target.to_u64(),
+                    });
+                }
+                self.set_x(rd, link);
+                self.set_last_jump_from(pc);
+                Ok(target)
             }
         }
     };
