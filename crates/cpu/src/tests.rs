@@ -658,3 +658,89 @@ fn mprv_makes_machine_mode_data_accesses_use_mpp() {
         [Privilege::Machine, Privilege::User, Privilege::User]
     );
 }
+
+/// Runs `prog` in bare mode on a bus with the translation hardware (so the fast path and
+/// the hot page loop serve the fetches) for at most `max` instructions, with the decoded-
+/// instruction cache on or off; returns everything the run can be observed by.
+fn observed_run(
+    prog: &[Inst],
+    max: u64,
+    icache: bool,
+) -> (
+    Exit,
+    crate::Counters,
+    u64,
+    Option<u64>,
+    u64,
+    atlas_mmu::MmuStats,
+) {
+    let mut bus = SystemBus::with_mmu(
+        PhysMem::new(MEM).expect("64 KiB"),
+        atlas_isa::Xlen::X64,
+        atlas_mmu::MmuConfig::modern(),
+    )
+    .expect("modern machine");
+    for (i, inst) in prog.iter().enumerate() {
+        let pa = BASE + 4 * i as u64;
+        assert_eq!(
+            bus.phys_mut().write(pa, 4, u64::from(encode(inst))),
+            Some(())
+        );
+    }
+    let mut cpu = Cpu::<u64>::new(BASE, Privilege::User, Costs::default());
+    cpu.set_icache(icache);
+    let exit = cpu.run(&mut bus, max);
+    let stats = bus.translator().expect("has hardware").stats();
+    let cycles = cpu.cycles(&bus);
+    (
+        exit,
+        *cpu.counters(),
+        cpu.pc(),
+        cpu.last_jump_from(),
+        cycles,
+        stats,
+    )
+}
+
+#[test]
+fn the_hot_page_loop_counts_as_the_plain_path_does() {
+    // A loop of six passes; the last one's branch is taken, to a misaligned target, which
+    // traps unretired from the hot loop (the branch was decoded by the earlier passes).
+    let prog = [
+        li(Reg::T0, 6),
+        li(Reg::T1, 0),
+        Inst::AluImm {
+            op: AluImmOp::Addi,
+            rd: Reg::T0,
+            rs1: Reg::T0,
+            imm: -1,
+        },
+        alu(AluOp::Add, Reg::T1, Reg::T1, Reg::T0),
+        Inst::Branch {
+            op: BranchOp::Beq,
+            rs1: Reg::T0,
+            rs2: Reg::Zero,
+            offset: 6,
+        },
+        Inst::Jal {
+            rd: Reg::Zero,
+            offset: -12,
+        },
+    ];
+    let plain = observed_run(&prog, 1000, false);
+    assert_eq!(
+        plain.0,
+        Exit::Trap(Trap::MisalignedFetch {
+            target: BASE + 16 + 6
+        })
+    );
+    assert_eq!(plain.1.instret, 2 + 5 * 4 + 2);
+    assert_eq!(plain.2, BASE + 16);
+    assert_eq!(plain.3, Some(BASE + 20));
+    assert_eq!(observed_run(&prog, 1000, true), plain);
+    // Stopped by the budget inside the loop.
+    let plain = observed_run(&prog, 15, false);
+    assert_eq!(plain.0, Exit::InstructionLimit);
+    assert_eq!(plain.1.instret, 15);
+    assert_eq!(observed_run(&prog, 15, true), plain);
+}
