@@ -29,6 +29,9 @@ pub struct Pwc {
     ways: usize,
     entries: Vec<Option<PwcEntry>>,
     policy: Policy,
+    /// `sets - 1` when `sets` is a power of two: the set index is then a mask, not a
+    /// division (this is on every walk).
+    set_mask: Option<u64>,
 }
 
 impl Pwc {
@@ -41,11 +44,22 @@ impl Pwc {
             ways,
             entries: vec![None; sets * ways],
             policy: Policy::new(geometry.policy, sets, ways, seed),
+            set_mask: sets.is_power_of_two().then(|| sets as u64 - 1),
         }
     }
 
+    /// The set of `tag`: `tag mod sets`.
+    #[inline(always)]
+    fn set_of(&self, tag: u64) -> usize {
+        match self.set_mask {
+            Some(mask) => (tag & mask) as usize,
+            None => (tag % self.sets as u64) as usize,
+        }
+    }
+
+    #[inline]
     fn lookup(&mut self, tag: u64, shift: u8, asid: u16) -> Option<(u64, bool)> {
-        let set = (tag % self.sets as u64) as usize;
+        let set = self.set_of(tag);
         let row = self.entries.get(set * self.ways..(set + 1) * self.ways)?;
         let way = row.iter().position(|e| {
             e.is_some_and(|e| e.tag == tag && e.shift == shift && (e.global || e.asid == asid))
@@ -56,7 +70,7 @@ impl Pwc {
     }
 
     fn insert(&mut self, entry: PwcEntry) {
-        let set = (entry.tag % self.sets as u64) as usize;
+        let set = self.set_of(entry.tag);
         let base = set * self.ways;
         let Some(row) = self.entries.get(base..base + self.ways) else {
             return;
