@@ -64,6 +64,15 @@ pub trait Replacement {
     fn hit_would_change_state(&self, set: usize, way: usize) -> bool;
 }
 
+/// The way of `set` whose entry in the per-way `table` is lowest (the first such way): the
+/// victim of LRU (oldest stamp), FIFO (oldest fill) and LFU (fewest uses).
+fn lowest_way<T: Ord>(table: &[T], set: usize, ways: usize) -> usize {
+    table
+        .get(set * ways..(set + 1) * ways)
+        .and_then(|row| row.iter().enumerate().min_by_key(|&(_, v)| v))
+        .map_or(0, |(way, _)| way)
+}
+
 /// A xorshift64 generator: tiny, seeded, deterministic.
 #[derive(Clone, Debug)]
 pub struct XorShift64(u64);
@@ -238,17 +247,7 @@ impl Replacement for Lru {
         }
     }
     fn victim(&mut self, set: usize) -> usize {
-        let row = self
-            .stamps
-            .get(set * self.ways..(set + 1) * self.ways)
-            .unwrap_or(&[]);
-        let mut best = 0;
-        for (way, stamp) in row.iter().enumerate() {
-            if *stamp < row[best] {
-                best = way;
-            }
-        }
-        best
+        lowest_way(&self.stamps, set, self.ways)
     }
     fn hit_would_change_state(&self, set: usize, way: usize) -> bool {
         self.mru.get(set) != Some(&(way as u32))
@@ -455,17 +454,7 @@ impl Replacement for Fifo {
         }
     }
     fn victim(&mut self, set: usize) -> usize {
-        let row = self
-            .stamps
-            .get(set * self.ways..(set + 1) * self.ways)
-            .unwrap_or(&[]);
-        let mut best = 0;
-        for (way, stamp) in row.iter().enumerate() {
-            if *stamp < row[best] {
-                best = way;
-            }
-        }
-        best
+        lowest_way(&self.stamps, set, self.ways)
     }
     fn hit_would_change_state(&self, _set: usize, _way: usize) -> bool {
         false
@@ -536,17 +525,7 @@ impl Replacement for Lfu {
         }
     }
     fn victim(&mut self, set: usize) -> usize {
-        let row = self
-            .counts
-            .get(set * self.ways..(set + 1) * self.ways)
-            .unwrap_or(&[]);
-        let mut best = 0;
-        for (way, count) in row.iter().enumerate() {
-            if *count < row[best] {
-                best = way;
-            }
-        }
-        best
+        lowest_way(&self.counts, set, self.ways)
     }
     fn hit_would_change_state(&self, set: usize, way: usize) -> bool {
         self.counts
