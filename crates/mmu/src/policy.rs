@@ -169,13 +169,7 @@ impl Replacement for Policy {
     }
     #[inline(always)]
     fn hit_would_change_state(&self, set: usize, way: usize) -> bool {
-        match self {
-            Policy::Lru(p) => p.hit_would_change_state(set, way),
-            Policy::TreePlru(p) => p.hit_would_change_state(set, way),
-            Policy::Fifo(p) => p.hit_would_change_state(set, way),
-            Policy::Random(p) => p.hit_would_change_state(set, way),
-            Policy::Lfu(p) => p.hit_would_change_state(set, way),
-        }
+        dispatch!(self, p => p.hit_would_change_state(set, way))
     }
 }
 
