@@ -4,6 +4,9 @@
 #[path = "gen/parse.rs"]
 mod parse;
 
+#[path = "gen/emit.rs"]
+mod emit;
+
 use std::path::PathBuf;
 
 fn main() {
@@ -12,6 +15,7 @@ fn main() {
     let isa_dir = manifest.join("../../isa");
     println!("cargo:rerun-if-changed={}", isa_dir.display());
     println!("cargo:rerun-if-changed=gen/parse.rs");
+    println!("cargo:rerun-if-changed=gen/emit.rs");
 
     let mut files: Vec<String> = std::fs::read_dir(&isa_dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", isa_dir.display()))
@@ -39,6 +43,6 @@ fn main() {
     };
     let out =
         PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("tables.rs");
-    std::fs::write(&out, parse::emit(&tables))
+    std::fs::write(&out, emit::emit(&tables))
         .unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));
 }
