@@ -1,7 +1,7 @@
 //! The interpreter: hart state, one `step` per instruction, and the run loop.
 
 use crate::csr::status;
-use crate::icache::{slot_of, Decoded, ICache, Slots};
+use crate::icache::{Decoded, ICache};
 use crate::{Costs, Counters, Exit, Trap, TrapCsrs, Word};
 use atlas_isa::{
     AluImmOp, AluOp, BranchOp, CostClass, CsrImmOp, CsrOp, Inst, LoadOp, Reg, ShiftImmOp, StoreOp,
@@ -14,28 +14,28 @@ use atlas_mmu::{AccessCtx, AccessKind, Bus, Privilege};
 #[derive(Clone, Debug)]
 pub struct Cpu<X: Word> {
     regs: [X; 32],
-    pc: X,
+    pub(crate) pc: X,
     pub(crate) privilege: Privilege,
     pub(crate) csrs: TrapCsrs,
     pub(crate) asid: u16,
-    costs: Costs,
+    pub(crate) costs: Costs,
     pub(crate) counters: Counters,
     last_jump_from: Option<X>,
     /// Decoded instructions by physical address; `None` when switched off.
-    icache: Option<ICache>,
+    pub(crate) icache: Option<ICache>,
     /// The fast-path entry of the page the hart last fetched from, so that straight-line
     /// fetches on it skip the lookup (each is still counted as a fast-path hit).
-    fetch_page: Option<FetchPage>,
+    pub(crate) fetch_page: Option<FetchPage>,
 }
 
 /// The page a hart executes from, as the bus's fast path holds it.
 #[derive(Clone, Copy, Debug)]
-struct FetchPage {
+pub(crate) struct FetchPage {
     /// Virtual address of the page.
-    va_page: u64,
-    privilege: Privilege,
-    asid: u16,
-    entry: FastFetch,
+    pub va_page: u64,
+    pub privilege: Privilege,
+    pub asid: u16,
+    pub entry: FastFetch,
 }
 
 /// Which CSR read-modify-write an instruction performs.
@@ -162,6 +162,13 @@ impl<X: Word> Cpu<X> {
         }
     }
 
+    /// Sets register `r` of a lowered operation, which is never `zero` (the lowering makes
+    /// a write to `zero` a no-op), so the test `set_x` makes is not needed.
+    #[inline(always)]
+    pub(crate) fn set_x_lowered(&mut self, r: Reg, v: X) {
+        self.regs[usize::from(r.num() & 31)] = v;
+    }
+
     #[inline(always)]
     fn ctx(&self, va: X, kind: AccessKind, size: u8) -> AccessCtx {
         let privilege = match kind {
@@ -181,7 +188,7 @@ impl<X: Word> Cpu<X> {
     /// The privilege loads and stores are checked with: M-mode with `mstatus.MPRV` set
     /// accesses data with the privilege in `mstatus.MPP`.
     #[inline(always)]
-    fn data_privilege(&self) -> Privilege {
+    pub(crate) fn data_privilege(&self) -> Privilege {
         if self.privilege == Privilege::Machine && self.csrs.mstatus & status::MPRV != 0 {
             privilege_from_bits((self.csrs.mstatus & status::MPP) >> status::MPP_SHIFT)
         } else {
@@ -194,12 +201,17 @@ impl<X: Word> Cpu<X> {
         // The remembered fetch page belongs to the bus of the previous run.
         self.fetch_page = None;
         let mut left = max_insns;
+        // Blocks run while the budget holds them; the last few instructions are stepped.
+        let mut blocks = true;
         while left != 0 {
-            if let Err(trap) = self.run_on_page(bus, &mut left) {
-                return Exit::Trap(trap);
-            }
-            if left == 0 {
-                break;
+            if blocks {
+                match self.run_blocks(bus, &mut left) {
+                    Ok(fits) => blocks = fits,
+                    Err(trap) => return Exit::Trap(trap),
+                }
+                if left == 0 {
+                    break;
+                }
             }
             left -= 1;
             if let Err(trap) = self.step(bus) {
@@ -231,89 +243,6 @@ impl<X: Word> Cpu<X> {
             }
             Err(trap) => Err(trap),
         }
-    }
-
-    /// The hot loop: executes instructions from the remembered fetch page while each is
-    /// already decoded and the bus still holds the page's fast-path entry, decrementing
-    /// `left` per instruction. Privilege, ASID and the code-write notes are checked once on
-    /// entry; only instructions that cannot change them (`Decoded::simple`) run here. Every
-    /// fetch is counted exactly as [`Cpu::step`] counts it; whatever this loop declines (a
-    /// new page, an undecoded slot, a stale entry, an instruction that is not simple) is
-    /// left, uncounted, for `step`.
-    #[inline(always)]
-    fn run_on_page<B: Bus>(&mut self, bus: &mut B, left: &mut u64) -> Result<(), Trap> {
-        let Some(page) = self.fetch_page else {
-            return Ok(());
-        };
-        if self.privilege != page.privilege || self.asid != page.asid {
-            return Ok(());
-        }
-        let Some(watch) = bus.code_watch() else {
-            return Ok(());
-        };
-        let Some(mut icache) = self.icache.take() else {
-            return Ok(());
-        };
-        icache.sync(watch);
-        let result = match icache.page_slots(page.entry.pa_base) {
-            Some(slots) => self.run_slots(bus, &page, slots, left),
-            None => Ok(()),
-        };
-        self.icache = Some(icache);
-        result
-    }
-
-    /// The body of [`Cpu::run_on_page`], over the decoded slots of the page: runs the
-    /// register-only instructions (`Decoded::simple`) and leaves any other for `step`. The
-    /// first fetch checks the fast-path entry with `fetch_again`; the fetches after it cannot
-    /// find it changed (only a bus call changes it). Those fetches and `instret`, which none
-    /// of these instructions reads, are counted once on leaving, from how far `left` went
-    /// down; `pc` and the cycles, which none reads either, are kept in locals till then.
-    #[inline(always)]
-    fn run_slots<B: Bus>(
-        &mut self,
-        bus: &mut B,
-        page: &FetchPage,
-        slots: &Slots,
-        left: &mut u64,
-    ) -> Result<(), Trap> {
-        let start = *left;
-        let mut pc = self.pc;
-        let mut cycles = 0u64;
-        let result = loop {
-            if *left == 0 {
-                break Ok(());
-            }
-            let pc64 = pc.to_u64();
-            if pc64 & !0xffc != page.va_page {
-                break Ok(());
-            }
-            let Some(d) = slots[slot_of(pc64)] else {
-                break Ok(());
-            };
-            if !d.simple || (*left == start && !bus.fetch_again(&page.entry)) {
-                break Ok(());
-            }
-            *left -= 1;
-            // A simple instruction's only trap is a misaligned jump target, which does not
-            // retire (and leaves `pc` at the jump).
-            match self.execute_flat(d.flat, pc, &mut cycles) {
-                Ok(next) => pc = next,
-                Err(trap) => break Err(trap),
-            }
-            let c = &mut self.counters;
-            c.per_class[d.class as usize] = c.per_class[d.class as usize].wrapping_add(1);
-            cycles = cycles.wrapping_add(self.costs.of(d.class));
-        };
-        self.pc = pc;
-        self.counters.cycles = self.counters.cycles.wrapping_add(cycles);
-        let fetched = start - *left;
-        if fetched > 1 {
-            bus.fetch_again_n(&page.entry, fetched - 1);
-        }
-        let retired = fetched.saturating_sub(u64::from(result.is_err()));
-        self.counters.instret = self.counters.instret.wrapping_add(retired);
-        result
     }
 
     /// Fetches and decodes the instruction at `pc`: through the decoded-instruction cache

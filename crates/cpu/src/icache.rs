@@ -8,12 +8,9 @@
 //! on or off, with or without `fence.i`. Slots are filled lazily, one instruction at a time,
 //! so data that shares a page with code is never decoded.
 
-use crate::flat::{Flat, FlatOp};
+use crate::block::{BlockPage, SLOTS};
 use atlas_isa::{decode, CostClass, Inst, Xlen};
 use atlas_mmu::CodeWatch;
-
-/// Instructions per 4 KiB page.
-const SLOTS: usize = 1024;
 
 /// An instruction as the interpreter needs it: decoded, with its word (for trap values) and
 /// its cost class (so retiring needs no lookup).
@@ -25,11 +22,6 @@ pub(crate) struct Decoded {
     pub word: u32,
     /// Its cost class.
     pub class: CostClass,
-    /// It neither touches the bus nor changes privilege, CSRs or memory (ALU, branches,
-    /// jumps, fences), so the fetch state the run loop checked before it still holds after.
-    pub simple: bool,
-    /// Its flat form, which the hot loop executes when it is simple.
-    pub flat: Flat,
 }
 
 impl Decoded {
@@ -37,19 +29,16 @@ impl Decoded {
     #[inline]
     pub fn new(word: u32, xlen: Xlen) -> Option<Decoded> {
         let inst = decode(word, xlen).ok()?;
-        let flat = Flat::new(&inst);
         Some(Decoded {
             inst,
             word,
             class: inst.opcode().cost_class(),
-            simple: flat.op != FlatOp::Other,
-            flat,
         })
     }
 }
 
 /// The decoded instructions of one page (a slot is `None` until first executed).
-pub(crate) type Slots = [Option<Decoded>; SLOTS];
+type Slots = [Option<Decoded>; SLOTS];
 
 /// The slot of the instruction at address `addr` (physical or virtual: the page offset).
 #[inline(always)]
@@ -57,11 +46,13 @@ pub(crate) fn slot_of(addr: u64) -> usize {
     (addr >> 2) as usize % SLOTS
 }
 
-/// The decoded instructions of one physical page.
+/// The decoded instructions of one physical page, one by one for `step` and as blocks for
+/// the hot loop (each made when first needed).
 #[derive(Clone)]
 struct Page {
     ppn: u64,
     slots: Box<Slots>,
+    blocks: Option<Box<BlockPage>>,
 }
 
 /// The cache. Pages are kept in a pool and found through a table indexed by physical page
@@ -144,6 +135,9 @@ impl ICache {
         if let Some(page) = self.pages.get_mut(index as usize) {
             page.ppn = u64::MAX;
             page.slots.fill(None);
+            if let Some(blocks) = page.blocks.as_mut() {
+                blocks.clear();
+            }
         }
         self.free.push(index);
         if self.last_ppn == ppn {
@@ -163,16 +157,19 @@ impl ICache {
         self.pages.get(self.last_index)?.slots[slot]
     }
 
-    /// The decoded-instruction slots of the physical page holding `pa`, if cached, for a run
-    /// loop that executes from one page (index with [`slot_of`]).
+    /// The blocks of the physical page holding `pa`, for the hot loop; the page is cached
+    /// (and `watch` told to report writes to it) if it is not yet.
     #[inline]
-    pub fn page_slots(&self, pa: u64) -> Option<&Slots> {
-        let index = usize::try_from(pa >> 12)
-            .ok()
-            .and_then(|i| self.map.get(i))
-            .copied()?
-            .checked_sub(1)?;
-        self.pages.get(index as usize).map(|p| &*p.slots)
+    pub fn blocks(&mut self, pa: u64, watch: &mut CodeWatch) -> Option<&mut BlockPage> {
+        let ppn = pa >> 12;
+        if ppn != self.last_ppn && self.find_page(ppn).is_none() {
+            self.add_page(ppn, watch)?;
+        }
+        let page = self.pages.get_mut(self.last_index)?;
+        Some(
+            page.blocks
+                .get_or_insert_with(|| Box::new(BlockPage::new())),
+        )
     }
 
     /// Makes `ppn` the remembered page if it is cached.
@@ -193,39 +190,44 @@ impl ICache {
     #[cold]
     pub fn insert(&mut self, pa: u64, decoded: Decoded, watch: &mut CodeWatch) {
         let ppn = pa >> 12;
-        let Ok(map_index) = usize::try_from(ppn) else {
+        if self.find_page(ppn).is_none() && self.add_page(ppn, watch).is_none() {
             return;
-        };
-        if self.find_page(ppn).is_none() {
-            let index = match self.free.pop() {
-                Some(index) => index,
-                None => {
-                    let Ok(index) = u32::try_from(self.pages.len()) else {
-                        return;
-                    };
-                    self.pages.push(Page {
-                        ppn: u64::MAX,
-                        slots: Box::new([None; SLOTS]),
-                    });
-                    index
-                }
-            };
-            if map_index >= self.map.len() {
-                self.map.resize(map_index + 1, 0);
-            }
-            if let Some(entry) = self.map.get_mut(map_index) {
-                *entry = index + 1;
-            }
-            if let Some(page) = self.pages.get_mut(index as usize) {
-                page.ppn = ppn;
-            }
-            watch.watch(ppn);
-            self.last_ppn = ppn;
-            self.last_index = index as usize;
         }
         let slot = (pa >> 2) as usize % SLOTS;
         if let Some(page) = self.pages.get_mut(self.last_index) {
             page.slots[slot] = Some(decoded);
         }
+    }
+
+    /// Caches the (absent) page `ppn` with nothing decoded, makes it the remembered page
+    /// and asks `watch` to report writes to it.
+    #[cold]
+    fn add_page(&mut self, ppn: u64, watch: &mut CodeWatch) -> Option<()> {
+        let map_index = usize::try_from(ppn).ok()?;
+        let index = match self.free.pop() {
+            Some(index) => index,
+            None => {
+                let index = u32::try_from(self.pages.len()).ok()?;
+                self.pages.push(Page {
+                    ppn: u64::MAX,
+                    slots: Box::new([None; SLOTS]),
+                    blocks: None,
+                });
+                index
+            }
+        };
+        if map_index >= self.map.len() {
+            self.map.resize(map_index + 1, 0);
+        }
+        if let Some(entry) = self.map.get_mut(map_index) {
+            *entry = index + 1;
+        }
+        if let Some(page) = self.pages.get_mut(index as usize) {
+            page.ppn = ppn;
+        }
+        watch.watch(ppn);
+        self.last_ppn = ppn;
+        self.last_index = index as usize;
+        Some(())
     }
 }

@@ -5,10 +5,11 @@
 //! ([`Exit`], [`Trap`]) for the OS to handle; the CPU reaches memory only through an
 //! [`atlas_mmu::Bus`] and never decides translation itself.
 
+mod block;
 mod cost;
 mod csr;
 mod exec;
-mod flat;
+mod hot;
 mod icache;
 pub mod ops;
 mod trap;

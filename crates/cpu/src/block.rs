@@ -1,0 +1,438 @@
+//! Pre-lowered basic blocks: the decoded-instruction cache's form for the hot loop.
+//!
+//! A block is a straight run of instructions from an entry address up to and including its
+//! first branch or jump, or up to the first instruction a block cannot hold (CSR and system
+//! instructions, undecodable words) or the end of the page. Each instruction is lowered to a
+//! compact [`Op`] (one operation code, register numbers, one immediate already made relative
+//! to the block's entry), and the block carries its instruction count, the sum of its class
+//! cycles and its per-class counts, so the run loop retires a whole block with a few adds.
+//!
+//! Blocks live in the decoded-instruction cache beside the page's decoded instructions,
+//! keyed by physical page and dropped with it on any write to the page, so self-modifying
+//! code stays exact. Their semantics are the interpreter's own helpers
+//! ([`crate::exec::alu`] and friends), shared with [`crate::Cpu::step`].
+
+use crate::cost::{Costs, Counters, CLASSES};
+use crate::exec::{alu, alu_imm, branch_taken, shift_imm};
+use crate::hot::{BlockRun, Exit, Flow};
+use crate::{Cpu, Word};
+use atlas_isa::{
+    decode, AluImmOp, AluOp, BranchOp, CostClass, Inst, LoadOp, Reg, ShiftImmOp, StoreOp, Xlen,
+};
+use atlas_mmu::Bus;
+
+/// Instructions per 4 KiB page.
+pub(crate) const SLOTS: usize = 1024;
+
+/// Defines [`OpCode`], the lowering from [`Inst`] and the block executors from lists of
+/// operation names per instruction kind (an operation code is named as its operation).
+macro_rules! block_ops {
+    (
+        alu: $($alu:ident),* ;
+        alu_imm: $($imm:ident),* ;
+        shift_imm: $($sh:ident),* ;
+        branch: $($br:ident),* ;
+        load: $($ld:ident),* ;
+        store: $($st:ident),* $(;)?
+    ) => {
+        /// The operation of a lowered instruction.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[repr(u8)]
+        pub(crate) enum OpCode {
+            $($alu,)*
+            $($imm,)*
+            $($sh,)*
+            $($br,)*
+            $($ld,)*
+            $($st,)*
+            Lui,
+            Auipc,
+            Jal,
+            Jalr,
+            /// No effect: fences, and register writes to `zero`.
+            Nop,
+            /// Not an instruction: ends a block that does not end in a branch or jump; its
+            /// immediate is the offset of the next instruction from the entry.
+            Fall,
+        }
+
+        /// `inst` as the `index`-th op of a block (its address is the entry's plus
+        /// `4 * index`), and whether it ends the block (a branch or jump); `None` if a block
+        /// cannot hold it.
+        fn lower(inst: &Inst, index: usize) -> Option<(Op, bool)> {
+            let z = Reg::Zero;
+            // pc-relative immediates are made relative to the block's entry.
+            let from_entry = |v: i32| {
+                i32::try_from(index * 4).ok().and_then(|d| v.checked_add(d))
+            };
+            let (code, rd, rs1, rs2, imm) = match *inst {
+                Inst::Alu { op, rd, rs1, rs2 } => {
+                    let code = match op { $(AluOp::$alu => OpCode::$alu,)* };
+                    (code, rd, rs1, rs2, 0)
+                }
+                Inst::AluImm { op, rd, rs1, imm } => {
+                    let code = match op { $(AluImmOp::$imm => OpCode::$imm,)* };
+                    (code, rd, rs1, z, imm)
+                }
+                Inst::ShiftImm { op, rd, rs1, shamt } => {
+                    let code = match op { $(ShiftImmOp::$sh => OpCode::$sh,)* };
+                    (code, rd, rs1, z, i32::from(shamt))
+                }
+                Inst::Branch { op, rs1, rs2, offset } => {
+                    let code = match op { $(BranchOp::$br => OpCode::$br,)* };
+                    (code, z, rs1, rs2, from_entry(offset)?)
+                }
+                Inst::Load { op, rd, rs1, offset } => {
+                    let code = match op { $(LoadOp::$ld => OpCode::$ld,)* };
+                    (code, rd, rs1, z, offset)
+                }
+                Inst::Store { op, rs1, rs2, offset } => {
+                    let code = match op { $(StoreOp::$st => OpCode::$st,)* };
+                    (code, z, rs1, rs2, offset)
+                }
+                Inst::Lui { rd, imm } => (OpCode::Lui, rd, z, z, imm),
+                Inst::Auipc { rd, imm } => (OpCode::Auipc, rd, z, z, from_entry(imm)?),
+                Inst::Jal { rd, offset } => (OpCode::Jal, rd, z, z, from_entry(offset)?),
+                Inst::Jalr { rd, rs1, offset } => (OpCode::Jalr, rd, rs1, z, offset),
+                Inst::Fence { .. } | Inst::FenceI => (OpCode::Nop, z, z, z, 0),
+                Inst::Csr { .. }
+                | Inst::CsrImm { .. }
+                | Inst::System { .. }
+                | Inst::SfenceVma { .. } => return None,
+            };
+            let ends = matches!(code, $(OpCode::$br |)* OpCode::Jal | OpCode::Jalr);
+            let writes_zero = rd == z
+                && matches!(
+                    code,
+                    $(OpCode::$alu |)* $(OpCode::$imm |)* $(OpCode::$sh |)*
+                    OpCode::Lui | OpCode::Auipc
+                );
+            let code = if writes_zero { OpCode::Nop } else { code };
+            Some((Op { code, rd, rs1, rs2, imm }, ends))
+        }
+
+        /// The size of the data access of the load or store `code` and whether a load
+        /// sign-extends (none for other operations).
+        #[inline(always)]
+        pub(crate) fn access_of(code: OpCode) -> (u8, bool) {
+            match code {
+                $(OpCode::$ld => {
+                    let op = LoadOp::$ld;
+                    let size = match op {
+                        LoadOp::Lb | LoadOp::Lbu => 1,
+                        LoadOp::Lh | LoadOp::Lhu => 2,
+                        LoadOp::Lw | LoadOp::Lwu => 4,
+                        LoadOp::Ld => 8,
+                    };
+                    (size, matches!(op, LoadOp::Lb | LoadOp::Lh | LoadOp::Lw))
+                })*
+                $(OpCode::$st => {
+                    let size = match StoreOp::$st {
+                        StoreOp::Sb => 1,
+                        StoreOp::Sh => 2,
+                        StoreOp::Sw => 4,
+                        StoreOp::Sd => 8,
+                    };
+                    (size, false)
+                })*
+                _ => (0, false),
+            }
+        }
+
+        impl<X: Word> Cpu<X> {
+            /// Executes `op`, the `i`-th op of the block `ops` entered at `run.pc`, exactly
+            /// as `execute` executes its instruction, except that data-access cycles go to
+            /// `flow` and taken branches are counted in `taken`. `Some` if the block ends
+            /// here: at its end, at a trap, or after a data access that leaves the run's
+            /// assumptions unproven (see [`Cpu::after_data_access`]).
+            #[allow(clippy::too_many_arguments)]
+            #[inline(always)]
+            pub(crate) fn exec_op<B: Bus>(
+                &mut self,
+                bus: &mut B,
+                ops: &[Op],
+                i: usize,
+                op: &Op,
+                run: &BlockRun<X>,
+                flow: &mut Flow,
+                taken: &mut u64,
+            ) -> Option<Exit<X>> {
+                let imm = || X::from_i64(i64::from(op.imm));
+                let at = || run.pc.add(X::from_u64(4 * i as u64));
+                let r = match op.code {
+                    $(OpCode::$alu => alu(AluOp::$alu, self.x(op.rs1), self.x(op.rs2)),)*
+                    $(OpCode::$imm => alu_imm(AluImmOp::$imm, self.x(op.rs1), imm()),)*
+                    $(OpCode::$sh => {
+                        shift_imm(ShiftImmOp::$sh, self.x(op.rs1), op.imm as u32)
+                    })*
+                    OpCode::Lui => imm(),
+                    OpCode::Auipc => run.pc.add(imm()),
+                    OpCode::Nop => return None,
+                    $(OpCode::$ld)|* => return self.block_load(bus, ops, i, run, flow),
+                    $(OpCode::$st)|* => return self.block_store(bus, ops, i, run, flow),
+                    OpCode::Fall => return Some(Exit::Next(run.pc.add(imm()))),
+                    $(OpCode::$br => {
+                        let at = at();
+                        if !branch_taken(BranchOp::$br, self.x(op.rs1), self.x(op.rs2)) {
+                            return Some(Exit::Next(at.add(X::from_u64(4))));
+                        }
+                        let exit = self.block_jump(run.pc.add(imm()), at, None, i, flow);
+                        if let Exit::Next(_) = exit {
+                            *taken += 1;
+                        }
+                        return Some(exit);
+                    })*
+                    OpCode::Jal => {
+                        let link = Some(op.rd);
+                        return Some(self.block_jump(run.pc.add(imm()), at(), link, i, flow));
+                    }
+                    OpCode::Jalr => {
+                        let target = self.x(op.rs1).add(imm()).and(X::from_i64(!1));
+                        return Some(self.block_jump(target, at(), Some(op.rd), i, flow));
+                    }
+                };
+                self.set_x_lowered(op.rd, r);
+                None
+            }
+        }
+    };
+}
+
+/// A lowered instruction (operands a form does not have are `zero` or 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Op {
+    /// The operation.
+    pub code: OpCode,
+    /// Destination; never `zero` for a register-writing ALU operation (those are `Nop`).
+    pub rd: Reg,
+    pub rs1: Reg,
+    pub rs2: Reg,
+    /// The immediate, offset or shift amount; pc-relative ones relative to the entry.
+    pub imm: i32,
+}
+
+block_ops! {
+    alu: Add, Sub, Sll, Slt, Sltu, Xor,
+        Srl, Sra, Or, And, Addw, Subw,
+        Sllw, Srlw, Sraw, Mul, Mulh,
+        Mulhsu, Mulhu, Div, Divu, Rem,
+        Remu, Mulw, Divw, Divuw, Remw,
+        Remuw;
+    alu_imm: Addi, Slti, Sltiu, Xori, Ori,
+        Andi, Addiw;
+    shift_imm: Slli, Srli, Srai, Slliw, Srliw,
+        Sraiw;
+    branch: Beq, Bne, Blt, Bge, Bltu, Bgeu;
+    load: Lb, Lh, Lw, Ld, Lbu, Lhu, Lwu;
+    store: Sb, Sh, Sw, Sd;
+}
+
+/// Retired instructions per cost class, for the classes a block has (at most all).
+#[derive(Clone, Copy, Debug)]
+struct ClassTally {
+    len: usize,
+    class: [CostClass; CLASSES],
+    count: [u64; CLASSES],
+}
+
+impl ClassTally {
+    const EMPTY: ClassTally = ClassTally {
+        len: 0,
+        class: [CostClass::Alu; CLASSES],
+        count: [0; CLASSES],
+    };
+
+    /// Counts one more instruction of class `c`.
+    fn add(&mut self, c: CostClass) {
+        let existing = self.class.iter().take(self.len).position(|&k| k == c);
+        let at = existing.unwrap_or(self.len);
+        if let (Some(k), Some(n)) = (self.class.get_mut(at), self.count.get_mut(at)) {
+            *k = c;
+            *n += 1;
+            self.len = self.len.max(at + 1);
+        }
+    }
+
+    /// Adds the tally, `times` over, to counts indexed by class.
+    fn apply(&self, per_class: &mut [u64; CLASSES], times: u64) {
+        for (&c, &n) in self.class.iter().zip(&self.count).take(self.len) {
+            let slot = &mut per_class[c as usize];
+            *slot = slot.wrapping_add(n.wrapping_mul(times));
+        }
+    }
+}
+
+/// A block: its ops and how often it ran.
+#[derive(Clone, Debug)]
+pub(crate) struct Block {
+    /// Its ops, a closing `Fall` included.
+    pub ops: Box<[Op]>,
+    /// Instructions; 0 if the instruction at the entry cannot start a block.
+    pub len: u32,
+    /// Complete runs not yet retired into the counters ([`BlockPage::retire_runs`]).
+    runs: u64,
+}
+
+/// What retiring a block adds to the counters.
+#[derive(Clone, Debug)]
+struct BlockCost {
+    /// The class cycles of all its instructions.
+    cycles: u64,
+    /// Its instructions per class.
+    classes: ClassTally,
+    /// The class of each instruction, for retiring part of the block.
+    each: Box<[CostClass]>,
+}
+
+/// The blocks of one physical page, found by the slot of their entry instruction.
+#[derive(Clone, Debug)]
+pub(crate) struct BlockPage {
+    /// Slot of the entry instruction → index into `blocks` plus one (0: none built).
+    entries: Box<[u32; SLOTS]>,
+    blocks: Vec<Block>,
+    /// The cost of each block in `blocks`.
+    costs: Vec<BlockCost>,
+    /// Indices of the blocks whose `runs` are not zero.
+    ran: Vec<u32>,
+}
+
+impl BlockPage {
+    /// A page with no blocks.
+    pub fn new() -> BlockPage {
+        BlockPage {
+            entries: Box::new([0; SLOTS]),
+            blocks: Vec::new(),
+            costs: Vec::new(),
+            ran: Vec::new(),
+        }
+    }
+
+    /// Drops every block. Runs not retired are lost: the run loop retires them before it
+    /// lets go of the page.
+    pub fn clear(&mut self) {
+        self.entries.fill(0);
+        self.blocks.clear();
+        self.costs.clear();
+        self.ran.clear();
+    }
+
+    /// The index of the block entered at `slot`, if built.
+    #[inline(always)]
+    pub fn find(&self, slot: usize) -> Option<usize> {
+        let number = *self.entries.get(slot)?;
+        number.checked_sub(1).map(|i| i as usize)
+    }
+
+    /// The block at `index` (from [`BlockPage::find`] or [`BlockPage::build`]).
+    #[inline(always)]
+    pub fn get(&self, index: usize) -> Option<&Block> {
+        self.blocks.get(index)
+    }
+
+    /// Notes a complete run of block `index`, retired later by [`BlockPage::retire_runs`].
+    #[inline(always)]
+    pub fn ran(&mut self, index: usize) {
+        if let Some(block) = self.blocks.get_mut(index) {
+            if block.runs == 0 {
+                self.ran.push(index as u32);
+            }
+            block.runs += 1;
+        }
+    }
+
+    /// Retires the complete runs noted since the last call: their instructions, class
+    /// cycles and per-class counts.
+    pub fn retire_runs(&mut self, counters: &mut Counters) {
+        for &index in &self.ran {
+            let index = index as usize;
+            let (Some(block), Some(cost)) = (self.blocks.get_mut(index), self.costs.get(index))
+            else {
+                continue;
+            };
+            let runs = std::mem::take(&mut block.runs);
+            let c = &mut *counters;
+            c.instret = c
+                .instret
+                .wrapping_add(u64::from(block.len).wrapping_mul(runs));
+            c.cycles = c.cycles.wrapping_add(cost.cycles.wrapping_mul(runs));
+            cost.classes.apply(&mut c.per_class, runs);
+        }
+        self.ran.clear();
+    }
+
+    /// Retires the first `n` instructions of the block at `index` once, with the class
+    /// cycles of `costs`.
+    #[cold]
+    pub fn retire_prefix(&self, index: usize, n: usize, costs: &Costs, counters: &mut Counters) {
+        let Some(cost) = self.costs.get(index) else {
+            return;
+        };
+        let done = cost.each.get(..n).unwrap_or(&cost.each);
+        for &c in done {
+            counters.cycles = counters.cycles.wrapping_add(costs.of(c));
+            let slot = &mut counters.per_class[c as usize];
+            *slot = slot.wrapping_add(1);
+        }
+        counters.instret = counters.instret.wrapping_add(done.len() as u64);
+    }
+
+    /// Builds the block entered at `slot` from the page's instruction words (`word(s)` is
+    /// the word at slot `s`, `None` beyond memory) for a hart of width `xlen` with `costs`,
+    /// and returns its index.
+    #[cold]
+    pub fn build(
+        &mut self,
+        slot: usize,
+        word: impl Fn(usize) -> Option<u32>,
+        xlen: Xlen,
+        costs: &Costs,
+    ) -> Option<usize> {
+        let mut ops = Vec::new();
+        let mut each = Vec::new();
+        let mut cost = BlockCost {
+            cycles: 0,
+            classes: ClassTally::EMPTY,
+            each: Box::new([]),
+        };
+        let mut jumps = false;
+        for (index, s) in (slot..SLOTS).enumerate() {
+            let Some(inst) = word(s).and_then(|w| decode(w, xlen).ok()) else {
+                break;
+            };
+            let Some((op, ends)) = lower(&inst, index) else {
+                break;
+            };
+            let class = inst.opcode().cost_class();
+            ops.push(op);
+            each.push(class);
+            cost.cycles = cost.cycles.wrapping_add(costs.of(class));
+            cost.classes.add(class);
+            if ends {
+                jumps = true;
+                break;
+            }
+        }
+        let len = u32::try_from(ops.len()).ok()?;
+        if !jumps && len != 0 {
+            let z = Reg::Zero;
+            let imm = i32::try_from(len * 4).ok()?;
+            ops.push(Op {
+                code: OpCode::Fall,
+                rd: z,
+                rs1: z,
+                rs2: z,
+                imm,
+            });
+        }
+        cost.each = each.into_boxed_slice();
+        let index = self.blocks.len();
+        *self.entries.get_mut(slot)? = u32::try_from(index + 1).ok()?;
+        self.blocks.push(Block {
+            ops: ops.into_boxed_slice(),
+            len,
+            runs: 0,
+        });
+        self.costs.push(cost);
+        Some(index)
+    }
+}
