@@ -343,17 +343,22 @@ impl SystemBus {
         if self.observer.0.is_some() {
             self.observe(ctx, &translated);
         }
-        // A page is held in the fast path once an access to it resolves without a fill (an
-        // L1 hit or an unpaged mode): pages touched once, as in a sweep, never pay for it.
-        let mut fast_candidate = false;
+        // Every mode but segments can put the page in the fast path; after a fill (an L2
+        // hit or a walk) the new L1 entry is where the translator just put it, so holding
+        // it costs no search, and a sweep's store after its load is served from it.
+        let mut fast_candidate = true;
         let pa = match translated {
             Ok(tr) => {
                 match tr.resolved {
                     Resolved::Walk {
                         ad_written: true, ..
                     } => self.note_ad_write(ctx),
-                    Resolved::Walk { .. } | Resolved::L2 | Resolved::Segment { .. } => {}
-                    Resolved::Bare | Resolved::BaseBounds | Resolved::L1 => fast_candidate = true,
+                    Resolved::Segment { .. } => fast_candidate = false,
+                    Resolved::Walk { .. }
+                    | Resolved::L2
+                    | Resolved::Bare
+                    | Resolved::BaseBounds
+                    | Resolved::L1 => {}
                 }
                 self.cycles = self.cycles.wrapping_add(tr.cycles);
                 tr.pa
