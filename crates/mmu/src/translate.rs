@@ -526,7 +526,6 @@ impl Translator {
         if !format.is_canonical(va) {
             return Err(self.fault(TranslateReason::NonCanonical { va }, 0));
         }
-        let lat = self.config.latencies;
         let k = kind_index(ctx.kind);
         let fetch = ctx.kind == AccessKind::Fetch;
         let mut cycles = 0;
@@ -542,8 +541,8 @@ impl Translator {
             self.l1d.as_mut()
         };
         if let Some(tlb) = l1 {
-            cycles += lat.l1_lookup;
-            self.stats.cycles.l1 += lat.l1_lookup;
+            cycles += self.config.latencies.l1_lookup;
+            self.stats.cycles.l1 += self.config.latencies.l1_lookup;
             let counters = if fetch {
                 &mut self.stats.l1i
             } else {
@@ -575,8 +574,8 @@ impl Translator {
 
         // L2.
         if let Some(tlb) = self.l2.as_mut() {
-            cycles += lat.l2_lookup;
-            self.stats.cycles.l2 += lat.l2_lookup;
+            cycles += self.config.latencies.l2_lookup;
+            self.stats.cycles.l2 += self.config.latencies.l2_lookup;
             match probe(tlb, &mut self.stats.l2, k, regs, ctx) {
                 Probe::Hit(_, entry) => {
                     self.fill_l1(ctx, k, entry, l1_absent);
@@ -595,8 +594,8 @@ impl Translator {
 
         // Walk.
         if self.pwc.any() {
-            cycles += lat.pwc_lookup;
-            self.stats.cycles.pwc += lat.pwc_lookup;
+            cycles += self.config.latencies.pwc_lookup;
+            self.stats.cycles.pwc += self.config.latencies.pwc_lookup;
         }
         let request = WalkRequest {
             va,
@@ -618,18 +617,18 @@ impl Translator {
         // The walk read levels start, start − 1, … (start is below a PWC hit's level).
         let start = outcome
             .pwc_hit_level
-            .map_or(format.levels - 1, |hit| hit.saturating_sub(1));
-        for level in (0..=start).rev().take(outcome.pte_reads as usize) {
-            if let Some(n) = self.stats.pte_reads_by_level.get_mut(level as usize) {
+            .map_or(format.levels - 1, |hit| hit.saturating_sub(1)) as usize;
+        for i in 0..(outcome.pte_reads as usize).min(start + 1) {
+            if let Some(n) = self.stats.pte_reads_by_level.get_mut(start - i) {
                 *n += 1;
             }
         }
-        let read_cycles = reads * lat.pte_read;
+        let read_cycles = reads * self.config.latencies.pte_read;
         cycles += read_cycles;
         self.stats.cycles.pte_reads += read_cycles;
         if outcome.ad_written {
-            cycles += lat.ad_write;
-            self.stats.cycles.ad_writes += lat.ad_write;
+            cycles += self.config.latencies.ad_write;
+            self.stats.cycles.ad_writes += self.config.latencies.ad_write;
             self.stats.ad_writes += 1;
         }
         match outcome.result {
