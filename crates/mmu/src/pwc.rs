@@ -116,8 +116,10 @@ impl Pwc {
         let way = same
             .or_else(|| row.iter().position(|k| *k == NO_KEY))
             .unwrap_or_else(|| self.policy.victim(set).min(self.ways - 1));
-        if let (Some(k), Some(e)) = (self.keys.get_mut(base + way), self.entries.get_mut(base + way))
-        {
+        if let (Some(k), Some(e)) = (
+            self.keys.get_mut(base + way),
+            self.entries.get_mut(base + way),
+        ) {
             *k = wanted;
             *e = entry;
         }
