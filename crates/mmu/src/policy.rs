@@ -361,19 +361,15 @@ impl Replacement for TreePlru {
     #[inline(always)]
     fn victim(&mut self, set: usize) -> usize {
         if self.words == 1 {
+            // Nodes without state (their upper half holds no way) are never written, so
+            // they read 0 and send the descent to the lower half: no bound check is needed,
+            // and the descent is branch-free (node n's children are 2n + 1 and 2n + 2).
             let bits = self.bits.get(set).copied().unwrap_or(0);
-            let (mut node, mut lo, mut size) = (0, 0, self.leaves);
-            while size > 1 {
-                let half = size / 2;
-                if lo + half < self.ways && bits >> (node & 63) & 1 == 1 {
-                    node = 2 * node + 2;
-                    lo += half;
-                } else {
-                    node = 2 * node + 1;
-                }
-                size = half;
+            let mut node = 0usize;
+            for _ in 0..self.leaves.trailing_zeros() {
+                node = 2 * node + 1 + (bits >> (node & 63) & 1) as usize;
             }
-            return lo;
+            return node + 1 - self.leaves;
         }
         let bits = self
             .bits

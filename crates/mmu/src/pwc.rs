@@ -6,6 +6,7 @@
 use crate::config::Geometry;
 use crate::format::Format;
 use crate::policy::{Policy, Replacement};
+use crate::tlb::next_match;
 use crate::walker::WalkCache;
 
 /// Number of levels that can hold pointer PTEs (1 to 4; level 0 PTEs are always leaves).
@@ -22,17 +23,38 @@ struct PwcEntry {
     next_table: u64,
 }
 
+/// The key of an invalid slot (no real key has all bits set: the shift is below 64).
+const NO_KEY: u64 = u64::MAX;
+
+/// The lookup key of a pointer: its tag and shift in one word, so one compare per way
+/// rejects other VA ranges (a tag beyond 56 bits may collide; the entry is checked then).
+#[inline(always)]
+fn key(tag: u64, shift: u8) -> u64 {
+    tag << 8 | u64::from(shift & 63)
+}
+
 /// One level's cache.
 #[derive(Clone, Debug)]
 pub struct Pwc {
     sets: usize,
     ways: usize,
-    entries: Vec<Option<PwcEntry>>,
+    /// Per slot, its entry; meaningful only where the slot's key is not [`NO_KEY`].
+    entries: Vec<PwcEntry>,
+    /// Per slot, [`key`] of its entry or [`NO_KEY`]: lookups scan these packed words.
+    keys: Vec<u64>,
     policy: Policy,
     /// `sets - 1` when `sets` is a power of two: the set index is then a mask, not a
     /// division (this is on every walk).
     set_mask: Option<u64>,
 }
+
+const EMPTY_ENTRY: PwcEntry = PwcEntry {
+    tag: 0,
+    shift: 0,
+    asid: 0,
+    global: false,
+    next_table: 0,
+};
 
 impl Pwc {
     /// An empty cache of `geometry`.
@@ -42,7 +64,8 @@ impl Pwc {
         Pwc {
             sets,
             ways,
-            entries: vec![None; sets * ways],
+            entries: vec![EMPTY_ENTRY; sets * ways],
+            keys: vec![NO_KEY; sets * ways],
             policy: Policy::new(geometry.policy, sets, ways, seed),
             set_mask: sets.is_power_of_two().then(|| sets as u64 - 1),
         }
@@ -60,46 +83,59 @@ impl Pwc {
     #[inline]
     fn lookup(&mut self, tag: u64, shift: u8, asid: u16) -> Option<(u64, bool)> {
         let set = self.set_of(tag);
-        let row = self.entries.get(set * self.ways..(set + 1) * self.ways)?;
-        let way = row.iter().position(|e| {
-            e.is_some_and(|e| e.tag == tag && e.shift == shift && (e.global || e.asid == asid))
-        })?;
-        let e = row.get(way).copied().flatten()?;
-        self.policy.touch(set, way);
-        Some((e.next_table, e.global))
+        let base = set * self.ways;
+        let row = self.keys.get(base..base + self.ways)?;
+        let wanted = key(tag, shift);
+        let mut from = 0;
+        while let Some(way) = next_match(row, wanted, from) {
+            if let Some(e) = self.entries.get(base + way) {
+                if e.tag == tag && (e.global || e.asid == asid) {
+                    let found = (e.next_table, e.global);
+                    self.policy.touch(set, way);
+                    return Some(found);
+                }
+            }
+            from = way + 1;
+        }
+        None
     }
 
     fn insert(&mut self, entry: PwcEntry) {
         let set = self.set_of(entry.tag);
         let base = set * self.ways;
-        let Some(row) = self.entries.get(base..base + self.ways) else {
+        let Some(row) = self.keys.get(base..base + self.ways) else {
             return;
         };
-        let way = row
-            .iter()
-            .position(|e| {
-                e.is_some_and(|e| {
-                    e.tag == entry.tag
-                        && e.shift == entry.shift
-                        && (e.global || entry.global || e.asid == entry.asid)
+        let wanted = key(entry.tag, entry.shift);
+        let same = row.iter().enumerate().position(|(way, k)| {
+            *k == wanted
+                && self.entries.get(base + way).is_some_and(|e| {
+                    e.tag == entry.tag && (e.global || entry.global || e.asid == entry.asid)
                 })
-            })
-            .or_else(|| row.iter().position(Option::is_none))
+        });
+        let way = same
+            .or_else(|| row.iter().position(|k| *k == NO_KEY))
             .unwrap_or_else(|| self.policy.victim(set).min(self.ways - 1));
-        if let Some(e) = self.entries.get_mut(base + way) {
-            *e = Some(entry);
+        if let (Some(k), Some(e)) = (
+            self.keys.get_mut(base + way),
+            self.entries.get_mut(base + way),
+        ) {
+            *k = wanted;
+            *e = entry;
         }
         self.policy.fill(set, way);
     }
 
     /// `sfence.vma` semantics as for TLBs; with a VA, the pointers on that VA's path.
     fn flush(&mut self, va: Option<u64>, asid: Option<u16>) {
-        for (i, slot) in self.entries.iter_mut().enumerate() {
-            let Some(e) = slot else { continue };
+        for (i, (k, e)) in self.keys.iter_mut().zip(&self.entries).enumerate() {
+            if *k == NO_KEY {
+                continue;
+            }
             let va_hit = va.map_or(true, |va| va >> e.shift == e.tag);
             let asid_hit = asid.map_or(true, |a| !e.global && e.asid == a);
             if va_hit && asid_hit {
-                *slot = None;
+                *k = NO_KEY;
                 self.policy.invalidate(i / self.ways, i % self.ways);
             }
         }
@@ -107,7 +143,7 @@ impl Pwc {
 
     /// Number of valid entries.
     pub fn len(&self) -> usize {
-        self.entries.iter().filter(|e| e.is_some()).count()
+        self.keys.iter().filter(|k| **k != NO_KEY).count()
     }
 
     /// Whether no entry is valid.

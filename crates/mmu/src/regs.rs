@@ -188,6 +188,16 @@ impl MmuRegs {
         })
     }
 
+    /// Whether S- and U-mode translation is the one `satp` selects (no Atlas mode
+    /// overrides it), so the mode is a function of `satp` and `xlen` alone.
+    #[inline(always)]
+    pub fn uses_satp(&self) -> bool {
+        !matches!(
+            self.atmode,
+            ATMODE_BASE_BOUNDS | ATMODE_SEGMENTED | ATMODE_LINEAR
+        )
+    }
+
     /// The translation for an access at `privilege`: M-mode is never translated.
     pub fn mode(&self, privilege: Privilege) -> Mode {
         if privilege == Privilege::Machine {

@@ -63,6 +63,29 @@ fn key(vtag: u64, page_shift: u32) -> u64 {
     (vtag << 7) | u64::from(page_shift & 63)
 }
 
+/// The first index at or after `from` where `keys` holds `wanted`. Keys are compared four
+/// at a time with one branch per four, since a miss, the case that matters for speed, looks
+/// at every way.
+#[inline(always)]
+pub(crate) fn next_match(keys: &[u64], wanted: u64, from: usize) -> Option<usize> {
+    let rest = keys.get(from..)?;
+    let mut chunks = rest.chunks_exact(4);
+    let mut base = from;
+    for chunk in &mut chunks {
+        if let Ok([a, b, c, d]) = <[u64; 4]>::try_from(chunk) {
+            if (a == wanted) | (b == wanted) | (c == wanted) | (d == wanted) {
+                return chunk.iter().position(|k| *k == wanted).map(|i| base + i);
+            }
+        }
+        base += 4;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|k| *k == wanted)
+        .map(|i| base + i)
+}
+
 /// Where an entry sits: set and way.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Slot {
@@ -77,7 +100,8 @@ pub struct Slot {
 pub struct Tlb {
     sets: usize,
     ways: usize,
-    entries: Vec<Option<TlbEntry>>,
+    /// Per slot, its entry; meaningful only where the slot's key is not [`NO_KEY`].
+    entries: Vec<TlbEntry>,
     /// Per slot, [`key`] of its entry or [`NO_KEY`]: a lookup scans these packed words and
     /// looks at an entry only when its key matches (a filter: the entry is still checked).
     keys: Vec<u64>,
@@ -96,6 +120,24 @@ pub struct Tlb {
     generation: u64,
 }
 
+/// The placeholder in invalid slots (never read as an entry: its key is [`NO_KEY`]).
+const EMPTY_ENTRY: TlbEntry = TlbEntry {
+    vtag: 0,
+    page_shift: 0,
+    asid: 0,
+    global: false,
+    perms: Perms {
+        read: false,
+        write: false,
+        execute: false,
+        user: false,
+    },
+    dirty: false,
+    level: 0,
+    page_base: 0,
+    pte_addr: 0,
+};
+
 impl Tlb {
     /// An empty TLB of `geometry` (sets and ways must be positive; zero counts as one).
     pub fn new(geometry: Geometry, seed: u64) -> Tlb {
@@ -104,7 +146,7 @@ impl Tlb {
         Tlb {
             sets,
             ways,
-            entries: vec![None; sets * ways],
+            entries: vec![EMPTY_ENTRY; sets * ways],
             keys: vec![NO_KEY; sets * ways],
             filled: vec![0; sets],
             policy: Policy::new(geometry.policy, sets, ways, seed),
@@ -152,15 +194,14 @@ impl Tlb {
             let set = self.set_of_tag(tag);
             let base = set * self.ways;
             let row = self.keys.get(base..base + self.ways)?;
-            for (way, k) in row.iter().enumerate() {
-                if *k != wanted {
-                    continue;
-                }
-                if let Some(Some(e)) = self.entries.get(base + way) {
-                    if u32::from(e.page_shift) == shift && e.matches(va, asid) {
+            let mut from = 0;
+            while let Some(way) = next_match(row, wanted, from) {
+                if let Some(e) = self.entries.get(base + way) {
+                    if e.matches(va, asid) {
                         return Some((Slot { set, way }, *e));
                     }
                 }
+                from = way + 1;
             }
         }
         None
@@ -208,78 +249,138 @@ impl Tlb {
     /// resident, else an invalid way, else the policy's victim. Returns the evicted valid
     /// entry of another page, if any.
     pub fn insert(&mut self, entry: TlbEntry) -> Option<TlbEntry> {
+        let (set, same) = self.same_page(&entry);
+        self.place_reporting(entry, set, same)
+    }
+
+    /// [`Tlb::insert`], saying where the entry went and whether it evicted another page's.
+    pub fn insert_at(&mut self, entry: TlbEntry) -> (Slot, bool) {
+        let (set, same) = self.same_page(&entry);
+        self.place(entry, set, same)
+    }
+
+    /// The set of `entry` and the way holding an entry for the same page and address space,
+    /// if one is resident.
+    fn same_page(&self, entry: &TlbEntry) -> (usize, Option<usize>) {
         let set = self.set_of_tag(entry.vtag);
         let base = set * self.ways;
         let wanted = key(entry.vtag, u32::from(entry.page_shift));
-        let row = self.keys.get(base..base + self.ways)?;
+        let row = self.keys.get(base..base + self.ways).unwrap_or(&[]);
         let same = row.iter().enumerate().position(|(way, k)| {
             *k == wanted
-                && self
-                    .entries
-                    .get(base + way)
-                    .copied()
-                    .flatten()
-                    .is_some_and(|e| {
-                        e.page_shift == entry.page_shift
-                            && e.vtag == entry.vtag
-                            && (e.global || entry.global || e.asid == entry.asid)
-                    })
+                && self.entries.get(base + way).is_some_and(|e| {
+                    e.page_shift == entry.page_shift
+                        && e.vtag == entry.vtag
+                        && (e.global || entry.global || e.asid == entry.asid)
+                })
         });
-        self.place(entry, set, same)
+        (set, same)
     }
 
     /// [`Tlb::insert`] of an entry the caller has just looked up in this TLB for its own
     /// address and ASID and not found, with no change to the TLB since: no entry for the
     /// same page and address space can be resident unless the entry is global (which
     /// matches other ASIDs too), so the search for one is skipped.
-    #[inline]
     pub fn insert_absent(&mut self, entry: TlbEntry) -> Option<TlbEntry> {
         if entry.global {
             return self.insert(entry);
         }
         let set = self.set_of_tag(entry.vtag);
+        self.place_reporting(entry, set, None)
+    }
+
+    /// [`Tlb::insert_absent`], saying where the entry went (so a fast path can stand on it
+    /// without searching for it) and whether it evicted another page's entry.
+    #[inline]
+    pub fn fill_absent(&mut self, entry: TlbEntry) -> (Slot, bool) {
+        if entry.global {
+            return self.insert_at(entry);
+        }
+        let set = self.set_of_tag(entry.vtag);
         self.place(entry, set, None)
     }
 
+    /// [`Tlb::place`], returning the evicted entry itself.
+    fn place_reporting(
+        &mut self,
+        entry: TlbEntry,
+        set: usize,
+        same: Option<usize>,
+    ) -> Option<TlbEntry> {
+        let way = self.choose_way(set, same);
+        let index = set * self.ways + way;
+        let old = self
+            .keys
+            .get(index)
+            .filter(|k| **k != NO_KEY && same.is_none())
+            .and_then(|_| self.entries.get(index).copied());
+        self.put(entry, set, way);
+        old
+    }
+
     /// Puts `entry` in `set`: in way `same` if given, else in an invalid way, else in the
-    /// policy's victim.
+    /// policy's victim. Returns the slot and whether a valid entry of another page was
+    /// evicted.
     #[inline]
-    fn place(&mut self, entry: TlbEntry, set: usize, same: Option<usize>) -> Option<TlbEntry> {
-        let shift = u32::from(entry.page_shift);
-        let base = set * self.ways;
-        let filled = self.filled.get(set).copied().unwrap_or(0) as usize;
-        let free = || {
-            self.keys
-                .get(base..base + self.ways)
-                .and_then(|row| row.iter().position(|k| *k == NO_KEY))
+    fn place(&mut self, entry: TlbEntry, set: usize, same: Option<usize>) -> (Slot, bool) {
+        let way = self.choose_way(set, same);
+        let replaced = self.put(entry, set, way);
+        (Slot { set, way }, replaced && same.is_none())
+    }
+
+    /// The way a fill of `set` goes to: `same` if given, else the lowest invalid way, else
+    /// the policy's victim.
+    #[inline(always)]
+    fn choose_way(&mut self, set: usize, same: Option<usize>) -> usize {
+        if let Some(way) = same {
+            return way;
+        }
+        let ways = self.ways;
+        if self.filled.get(set).is_some_and(|n| *n as usize >= ways) {
+            return self.policy.victim(set).min(ways - 1);
+        }
+        let base = set * ways;
+        self.keys
+            .get(base..base + ways)
+            .and_then(|row| row.iter().position(|k| *k == NO_KEY))
+            .unwrap_or(0)
+    }
+
+    /// Writes `entry` into way `way` of `set` and tells the policy; returns whether the
+    /// slot held a valid entry.
+    #[inline(always)]
+    fn put(&mut self, entry: TlbEntry, set: usize, way: usize) -> bool {
+        let index = set * self.ways + way;
+        let shift = entry.page_shift;
+        let (Some(k), Some(e)) = (self.keys.get_mut(index), self.entries.get_mut(index)) else {
+            return false;
         };
-        let (way, evicted) = match same.or_else(|| (filled < self.ways).then(free).flatten()) {
-            Some(way) => (way, None),
-            None => {
-                let way = self.policy.victim(set).min(self.ways - 1);
-                (way, self.entries.get(base + way).copied().flatten())
+        let replaced = *k != NO_KEY;
+        let old_shift = e.page_shift;
+        *k = key(entry.vtag, u32::from(shift));
+        *e = entry;
+        if replaced {
+            if old_shift != shift {
+                self.forget_size(old_shift);
+                self.note_size(shift);
             }
-        };
-        match self.entries.get(base + way).copied() {
-            Some(Some(old)) => self.forget_size(old.page_shift),
-            Some(None) => {
-                if let Some(n) = self.filled.get_mut(set) {
-                    *n += 1;
-                }
+        } else {
+            if let Some(n) = self.filled.get_mut(set) {
+                *n += 1;
             }
-            None => return None,
+            self.note_size(shift);
         }
-        if let Some(e) = self.entries.get_mut(base + way) {
-            *e = Some(entry);
-        }
-        if let Some(k) = self.keys.get_mut(base + way) {
-            *k = key(entry.vtag, shift);
-        }
-        self.size_counts[shift as usize & 63] += 1;
-        self.size_mask |= 1 << (shift & 63);
         self.policy.fill(set, way);
         self.generation = self.generation.wrapping_add(1);
-        evicted
+        replaced
+    }
+
+    /// Counts one more valid entry of `page_shift`.
+    #[inline(always)]
+    fn note_size(&mut self, page_shift: u8) {
+        let s = usize::from(page_shift & 63);
+        self.size_counts[s] += 1;
+        self.size_mask |= 1 << s;
     }
 
     fn forget_size(&mut self, page_shift: u8) {
@@ -294,13 +395,13 @@ impl Tlb {
         let mut dropped = 0;
         for way in 0..self.ways {
             let index = set * self.ways + way;
-            let Some(Some(e)) = self.entries.get(index).copied() else {
+            if self.keys.get(index).map_or(true, |k| *k == NO_KEY) {
+                continue;
+            }
+            let Some(e) = self.entries.get(index).copied() else {
                 continue;
             };
             if doomed(&e) {
-                if let Some(slot) = self.entries.get_mut(index) {
-                    *slot = None;
-                }
                 if let Some(k) = self.keys.get_mut(index) {
                     *k = NO_KEY;
                 }
@@ -347,8 +448,12 @@ impl Tlb {
     /// Every valid entry with its slot (for reports and tests).
     pub fn entries(&self) -> impl Iterator<Item = (Slot, &TlbEntry)> + '_ {
         let ways = self.ways;
-        self.entries.iter().enumerate().filter_map(move |(i, e)| {
-            e.as_ref().map(|e| {
+        self.entries
+            .iter()
+            .zip(&self.keys)
+            .enumerate()
+            .filter(|(_, (_, k))| **k != NO_KEY)
+            .map(move |(i, (e, _))| {
                 (
                     Slot {
                         set: i / ways,
@@ -357,7 +462,6 @@ impl Tlb {
                     e,
                 )
             })
-        })
     }
 
     /// Number of valid entries.
@@ -394,15 +498,12 @@ mod tests {
     fn check_invariants(t: &Tlb) {
         for set in 0..t.sets {
             let row = set * t.ways..(set + 1) * t.ways;
-            let valid = t.entries[row.clone()]
-                .iter()
-                .filter(|e| e.is_some())
-                .count();
+            let valid = t.keys[row.clone()].iter().filter(|k| **k != NO_KEY).count();
             assert_eq!(t.filled[set] as usize, valid, "set {set}");
             for i in row {
-                match t.entries[i] {
-                    Some(e) => assert_eq!(t.keys[i], key(e.vtag, u32::from(e.page_shift))),
-                    None => assert_eq!(t.keys[i], NO_KEY),
+                if t.keys[i] != NO_KEY {
+                    let e = t.entries[i];
+                    assert_eq!(t.keys[i], key(e.vtag, u32::from(e.page_shift)));
                 }
             }
         }

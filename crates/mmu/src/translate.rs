@@ -8,7 +8,7 @@
 //! fill); a store that finds a clean entry (D clear) counts as a miss and walks, so D is set
 //! in memory exactly as the spec's step 7 says.
 
-use crate::access::{AccessCtx, AccessKind};
+use crate::access::{AccessCtx, AccessKind, Privilege};
 use crate::basebound;
 use crate::config::{Geometry, MmuConfig};
 use crate::fastpath::{FastPath, HitClass};
@@ -21,6 +21,7 @@ use crate::segment;
 use crate::stats::{kind_index, FlushKind, MmuStats, TlbCounters};
 use crate::tlb::{Slot, Tlb, TlbEntry};
 use crate::walker::{check_permission, walk, Leaf, WalkRequest};
+use atlas_isa::Xlen;
 
 /// Where a translation was resolved, for profilers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,6 +128,9 @@ pub struct Translator {
     /// The last L1 hit of a paged translation, so that [`Translator::fast_fill`] right after
     /// it need not search the TLB again.
     last_l1_hit: Option<L1Hit>,
+    /// The mode last decoded from `satp`, with the `satp` value and width it came from:
+    /// decoding is on every modelled translation, and `satp` rarely changes.
+    satp_mode: Option<(u64, Xlen, Mode)>,
 }
 
 /// Where an L1 lookup found its entry, and the TLB's generation after the hit: while the
@@ -159,6 +163,7 @@ impl Translator {
             fast: FastPath::default(),
             fast_seen: [0; 2],
             last_l1_hit: None,
+            satp_mode: None,
             config,
         })
     }
@@ -237,7 +242,21 @@ impl Translator {
             return;
         }
         let va_page = ctx.va & !0xfff;
-        let fill = match regs.mode(ctx.privilege) {
+        // The translation just made is the usual case: it remembered its L1 entry.
+        if let Some((changes, entry)) = self.remembered_l1_entry(regs, ctx) {
+            if !changes {
+                let pa_base = entry.translate(va_page);
+                if pa_base
+                    .checked_add(0x1000)
+                    .is_some_and(|end| end <= phys_size)
+                {
+                    self.fast_fill_sibling(regs, ctx, &entry, pa_base, phys_size);
+                    self.fast.fill(ctx, pa_base, HitClass::L1);
+                }
+            }
+            return;
+        }
+        let fill = match self.mode(regs, ctx.privilege) {
             Mode::Bare => Some((va_page, HitClass::Bare)),
             Mode::BaseBounds { base, bound } => va_page
                 .checked_add(0x1000)
@@ -245,13 +264,20 @@ impl Translator {
                 .and_then(|_| base.checked_add(va_page))
                 .map(|pa| (pa, HitClass::BaseBounds)),
             Mode::Segmented { .. } => None,
-            Mode::Paged { format, .. } => match self
-                .remembered_l1_entry(regs, ctx, format)
-                .or_else(|| self.l1_usable_entry(regs, ctx))
-            {
-                Some((false, entry)) => Some((entry.translate(va_page), HitClass::L1)),
-                _ => None,
-            },
+            Mode::Paged { format, .. } => {
+                let usable = format
+                    .is_canonical(ctx.va)
+                    .then(|| self.l1_usable_entry(regs, ctx))
+                    .flatten();
+                match usable {
+                    Some((false, entry)) => {
+                        let pa_base = entry.translate(va_page);
+                        self.fast_fill_sibling(regs, ctx, &entry, pa_base, phys_size);
+                        Some((pa_base, HitClass::L1))
+                    }
+                    _ => None,
+                }
+            }
         };
         if let Some((pa_base, class)) = fill {
             if pa_base
@@ -261,6 +287,37 @@ impl Translator {
                 self.fast.fill(ctx, pa_base, class);
             }
         }
+    }
+
+    /// Loads and stores share the L1 data TLB: when a load's (store's) entry may be held
+    /// for a state-free hit, a store (load) of the page hits the same entry without state
+    /// change too, and may be held as well if its own permission (and D, for a store)
+    /// allows. A sweep that loads and then stores each page so serves the store from the
+    /// fast path.
+    #[inline]
+    fn fast_fill_sibling(
+        &mut self,
+        regs: &MmuRegs,
+        ctx: &AccessCtx,
+        entry: &TlbEntry,
+        pa_base: u64,
+        phys_size: u64,
+    ) {
+        let kind = match ctx.kind {
+            AccessKind::Fetch => return,
+            AccessKind::Load => AccessKind::Store,
+            AccessKind::Store => AccessKind::Load,
+        };
+        if check_permission(entry.perms, kind, ctx.privilege, regs.sum, regs.mxr).is_some()
+            || (kind == AccessKind::Store && !entry.dirty)
+            || pa_base
+                .checked_add(0x1000)
+                .map_or(true, |end| end > phys_size)
+        {
+            return;
+        }
+        self.fast
+            .fill(&AccessCtx { kind, ..*ctx }, pa_base, HitClass::L1);
     }
 
     /// Drops fast-path entries whose L1 TLB changed since they were filled.
@@ -308,12 +365,7 @@ impl Translator {
     /// [`Translator::l1_usable_entry`] from the last L1 hit, when that hit was for `ctx` and
     /// its TLB has not changed since; `None` when it cannot tell (search the TLB then).
     #[inline]
-    fn remembered_l1_entry(
-        &self,
-        regs: &MmuRegs,
-        ctx: &AccessCtx,
-        format: &Format,
-    ) -> Option<(bool, TlbEntry)> {
+    fn remembered_l1_entry(&self, regs: &MmuRegs, ctx: &AccessCtx) -> Option<(bool, TlbEntry)> {
         let hit = self.last_l1_hit?;
         let fetch = ctx.kind == AccessKind::Fetch;
         let tlb = if fetch { &self.l1i } else { &self.l1d }.as_ref()?;
@@ -321,7 +373,6 @@ impl Translator {
             || hit.asid != ctx.asid
             || hit.fetch != fetch
             || hit.generation != tlb.generation()
-            || !format.is_canonical(ctx.va)
         {
             return None;
         }
@@ -390,7 +441,10 @@ impl Translator {
         if let Some(n) = self.stats.translations.get_mut(k) {
             *n += 1;
         }
-        match regs.mode(ctx.privilege) {
+        // Only a paged translation that resolves through the L1 leaves an entry for
+        // `fast_fill` to stand on.
+        self.last_l1_hit = None;
+        match self.mode(regs, ctx.privilege) {
             Mode::Bare => Ok(Translation {
                 pa: ctx.va,
                 cycles: 0,
@@ -435,6 +489,22 @@ impl Translator {
         }
     }
 
+    /// `regs.mode(privilege)`, with the decoding of `satp` remembered.
+    #[inline(always)]
+    fn mode(&mut self, regs: &MmuRegs, privilege: Privilege) -> Mode {
+        if privilege == Privilege::Machine || !regs.uses_satp() {
+            return regs.mode(privilege);
+        }
+        match self.satp_mode {
+            Some((satp, xlen, mode)) if satp == regs.satp && xlen == regs.xlen => mode,
+            _ => {
+                let mode = regs.mode(privilege);
+                self.satp_mode = Some((regs.satp, regs.xlen, mode));
+                mode
+            }
+        }
+    }
+
     #[cold]
     fn fault(&mut self, reason: TranslateReason, cycles: u64) -> TranslateFault {
         if let Some(n) = self.stats.faults.get_mut(reason.index()) {
@@ -456,7 +526,6 @@ impl Translator {
         if !format.is_canonical(va) {
             return Err(self.fault(TranslateReason::NonCanonical { va }, 0));
         }
-        let lat = self.config.latencies;
         let k = kind_index(ctx.kind);
         let fetch = ctx.kind == AccessKind::Fetch;
         let mut cycles = 0;
@@ -472,8 +541,8 @@ impl Translator {
             self.l1d.as_mut()
         };
         if let Some(tlb) = l1 {
-            cycles += lat.l1_lookup;
-            self.stats.cycles.l1 += lat.l1_lookup;
+            cycles += self.config.latencies.l1_lookup;
+            self.stats.cycles.l1 += self.config.latencies.l1_lookup;
             let counters = if fetch {
                 &mut self.stats.l1i
             } else {
@@ -505,11 +574,11 @@ impl Translator {
 
         // L2.
         if let Some(tlb) = self.l2.as_mut() {
-            cycles += lat.l2_lookup;
-            self.stats.cycles.l2 += lat.l2_lookup;
+            cycles += self.config.latencies.l2_lookup;
+            self.stats.cycles.l2 += self.config.latencies.l2_lookup;
             match probe(tlb, &mut self.stats.l2, k, regs, ctx) {
                 Probe::Hit(_, entry) => {
-                    self.fill_l1(fetch, k, entry, l1_absent);
+                    self.fill_l1(ctx, k, entry, l1_absent);
                     return Ok(Translation {
                         pa: entry.translate(va),
                         cycles,
@@ -525,8 +594,8 @@ impl Translator {
 
         // Walk.
         if self.pwc.any() {
-            cycles += lat.pwc_lookup;
-            self.stats.cycles.pwc += lat.pwc_lookup;
+            cycles += self.config.latencies.pwc_lookup;
+            self.stats.cycles.pwc += self.config.latencies.pwc_lookup;
         }
         let request = WalkRequest {
             va,
@@ -548,36 +617,36 @@ impl Translator {
         // The walk read levels start, start − 1, … (start is below a PWC hit's level).
         let start = outcome
             .pwc_hit_level
-            .map_or(format.levels - 1, |hit| hit.saturating_sub(1));
-        for level in (0..=start).rev().take(outcome.pte_reads as usize) {
-            if let Some(n) = self.stats.pte_reads_by_level.get_mut(level as usize) {
+            .map_or(format.levels - 1, |hit| hit.saturating_sub(1)) as usize;
+        for i in 0..(outcome.pte_reads as usize).min(start + 1) {
+            if let Some(n) = self.stats.pte_reads_by_level.get_mut(start - i) {
                 *n += 1;
             }
         }
-        let read_cycles = reads * lat.pte_read;
+        let read_cycles = reads * self.config.latencies.pte_read;
         cycles += read_cycles;
         self.stats.cycles.pte_reads += read_cycles;
         if outcome.ad_written {
-            cycles += lat.ad_write;
-            self.stats.cycles.ad_writes += lat.ad_write;
+            cycles += self.config.latencies.ad_write;
+            self.stats.cycles.ad_writes += self.config.latencies.ad_write;
             self.stats.ad_writes += 1;
         }
         match outcome.result {
             Ok(leaf) => {
                 let entry = entry_of(&leaf, va, ctx.asid);
                 if let Some(l2) = self.l2.as_mut() {
-                    let evicted = if l2_absent {
-                        l2.insert_absent(entry)
+                    let (_, evicted) = if l2_absent {
+                        l2.fill_absent(entry)
                     } else {
-                        l2.insert(entry)
+                        l2.insert_at(entry)
                     };
-                    if evicted.is_some() {
+                    if evicted {
                         if let Some(n) = self.stats.l2.evictions.get_mut(k) {
                             *n += 1;
                         }
                     }
                 }
-                self.fill_l1(fetch, k, entry, l1_absent);
+                self.fill_l1(ctx, k, entry, l1_absent);
                 Ok(Translation {
                     pa: leaf.pa,
                     cycles,
@@ -594,26 +663,37 @@ impl Translator {
         }
     }
 
-    /// Fills the L1 TLB of the access with `entry`; `absent`: its lookup of this access
-    /// found no entry for the page.
-    fn fill_l1(&mut self, fetch: bool, k: usize, entry: TlbEntry, absent: bool) {
+    /// Fills the L1 TLB of the access `ctx` with `entry`; `absent`: its lookup of this
+    /// access found no entry for the page. Remembers the fill as the last L1 hit, since the
+    /// next access to the page finds the entry where it was put.
+    fn fill_l1(&mut self, ctx: &AccessCtx, k: usize, entry: TlbEntry, absent: bool) {
+        let fetch = ctx.kind == AccessKind::Fetch;
         let (tlb, counters) = if fetch {
             (self.l1i.as_mut(), &mut self.stats.l1i)
         } else {
             (self.l1d.as_mut(), &mut self.stats.l1d)
         };
-        if let Some(tlb) = tlb {
-            let evicted = if absent {
-                tlb.insert_absent(entry)
-            } else {
-                tlb.insert(entry)
-            };
-            if evicted.is_some() {
-                if let Some(n) = counters.evictions.get_mut(k) {
-                    *n += 1;
-                }
+        let Some(tlb) = tlb else {
+            return;
+        };
+        let (slot, evicted) = if absent {
+            tlb.fill_absent(entry)
+        } else {
+            tlb.insert_at(entry)
+        };
+        if evicted {
+            if let Some(n) = counters.evictions.get_mut(k) {
+                *n += 1;
             }
         }
+        self.last_l1_hit = Some(L1Hit {
+            va: ctx.va,
+            asid: ctx.asid,
+            fetch,
+            generation: tlb.generation(),
+            slot,
+            entry,
+        });
     }
 }
 
