@@ -1,5 +1,6 @@
 //! Integration tests of the whole system, in one binary to keep link time down.
 
+mod blocks;
 mod cli_disasm;
 mod cli_fit;
 mod disasm;

@@ -20,6 +20,7 @@ use atlas_isa::{
     decode, AluImmOp, AluOp, BranchOp, CostClass, Inst, LoadOp, Reg, ShiftImmOp, StoreOp, Xlen,
 };
 use atlas_mmu::Bus;
+use std::cell::Cell;
 
 /// Instructions per 4 KiB page.
 pub(crate) const SLOTS: usize = 1024;
@@ -269,8 +270,9 @@ pub(crate) struct Block {
     pub ops: Box<[Op]>,
     /// Instructions; 0 if the instruction at the entry cannot start a block.
     pub len: u32,
-    /// Complete runs not yet retired into the counters ([`BlockPage::retire_runs`]).
-    runs: u64,
+    /// Complete runs not yet retired into the counters ([`BlockPage::retire_runs`]); a
+    /// cell, so the run loop counts through the reference it executes the block from.
+    runs: Cell<u64>,
 }
 
 /// What retiring a block adds to the counters.
@@ -285,7 +287,6 @@ struct BlockCost {
 }
 
 /// The blocks of one physical page, found by the slot of their entry instruction.
-#[derive(Clone, Debug)]
 pub(crate) struct BlockPage {
     /// Slot of the entry instruction → index into `blocks` plus one (0: none built).
     entries: Box<[u32; SLOTS]>,
@@ -293,7 +294,28 @@ pub(crate) struct BlockPage {
     /// The cost of each block in `blocks`.
     costs: Vec<BlockCost>,
     /// Indices of the blocks whose `runs` are not zero.
-    ran: Vec<u32>,
+    ran: Cell<Vec<u32>>,
+}
+
+impl Clone for BlockPage {
+    fn clone(&self) -> BlockPage {
+        let ran = self.ran.take();
+        self.ran.set(ran.clone());
+        BlockPage {
+            entries: self.entries.clone(),
+            blocks: self.blocks.clone(),
+            costs: self.costs.clone(),
+            ran: Cell::new(ran),
+        }
+    }
+}
+
+impl std::fmt::Debug for BlockPage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockPage")
+            .field("blocks", &self.blocks.len())
+            .finish()
+    }
 }
 
 impl BlockPage {
@@ -303,7 +325,7 @@ impl BlockPage {
             entries: Box::new([0; SLOTS]),
             blocks: Vec::new(),
             costs: Vec::new(),
-            ran: Vec::new(),
+            ran: Cell::new(Vec::new()),
         }
     }
 
@@ -313,7 +335,7 @@ impl BlockPage {
         self.entries.fill(0);
         self.blocks.clear();
         self.costs.clear();
-        self.ran.clear();
+        self.ran.get_mut().clear();
     }
 
     /// The index of the block entered at `slot`, if built.
@@ -329,27 +351,33 @@ impl BlockPage {
         self.blocks.get(index)
     }
 
-    /// Notes a complete run of block `index`, retired later by [`BlockPage::retire_runs`].
+    /// Notes a complete run of `block` (at `index`), retired later by
+    /// [`BlockPage::retire_runs`].
     #[inline(always)]
-    pub fn ran(&mut self, index: usize) {
-        if let Some(block) = self.blocks.get_mut(index) {
-            if block.runs == 0 {
-                self.ran.push(index as u32);
-            }
-            block.runs += 1;
+    pub fn ran(&self, block: &Block, index: usize) {
+        let runs = block.runs.get();
+        if runs == 0 {
+            self.first_run(index);
         }
+        block.runs.set(runs + 1);
+    }
+
+    #[cold]
+    fn first_run(&self, index: usize) {
+        let mut ran = self.ran.take();
+        ran.push(index as u32);
+        self.ran.set(ran);
     }
 
     /// Retires the complete runs noted since the last call: their instructions, class
     /// cycles and per-class counts.
     pub fn retire_runs(&mut self, counters: &mut Counters) {
-        for &index in &self.ran {
+        for &index in self.ran.get_mut().iter() {
             let index = index as usize;
-            let (Some(block), Some(cost)) = (self.blocks.get_mut(index), self.costs.get(index))
-            else {
+            let (Some(block), Some(cost)) = (self.blocks.get(index), self.costs.get(index)) else {
                 continue;
             };
-            let runs = std::mem::take(&mut block.runs);
+            let runs = block.runs.take();
             let c = &mut *counters;
             c.instret = c
                 .instret
@@ -357,7 +385,7 @@ impl BlockPage {
             c.cycles = c.cycles.wrapping_add(cost.cycles.wrapping_mul(runs));
             cost.classes.apply(&mut c.per_class, runs);
         }
-        self.ran.clear();
+        self.ran.get_mut().clear();
     }
 
     /// Retires the first `n` instructions of the block at `index` once, with the class
@@ -430,7 +458,7 @@ impl BlockPage {
         self.blocks.push(Block {
             ops: ops.into_boxed_slice(),
             len,
-            runs: 0,
+            runs: Cell::new(0),
         });
         self.costs.push(cost);
         Some(index)

@@ -173,7 +173,7 @@ impl<X: Word> Cpu<X> {
             match exit {
                 Exit::Next(next) => {
                     budget -= len;
-                    blocks.ran(index);
+                    blocks.ran(block, index);
                     run.pc = next;
                 }
                 Exit::Stop(done) | Exit::Trap(done) => {

@@ -1,0 +1,288 @@
+//! The pre-lowered blocks of the decoded-instruction cache against the slow reference
+//! (`step` alone, the cache off): a block cut by the instruction budget, a misaligned jump at
+//! a block's end, a faulting load inside a block, a store into the running block. Every
+//! counter, cycle, register, trap and pc must be the same, and is pinned to its value.
+
+use atlas_asm::{assemble_str, Image, Options};
+use atlas_cpu::{Trap, Word};
+use atlas_isa::{encode, AluImmOp, Inst, Reg, Xlen};
+use atlas_mmu::{AccessKind, Bus};
+use atlas_os::{ExitReason, GuestIo, MmuMode, OsConfig, Process, RunReport};
+
+/// Everything a run can be observed by.
+#[derive(Debug, PartialEq, Eq)]
+struct Outcome {
+    report: RunReport,
+    regs: Vec<u64>,
+    pc: u64,
+    bus_cycles: u64,
+}
+
+fn run_as<X: Word>(image: &Image, config: &OsConfig, icache: bool) -> Outcome {
+    let mut process = Process::<X>::load(image, config).unwrap_or_else(|e| panic!("{e}"));
+    process.cpu_mut().set_icache(icache);
+    let (mut stdout, mut stderr, mut stdin) = (Vec::new(), Vec::new(), &[][..]);
+    let mut io = GuestIo {
+        stdin: &mut stdin,
+        stdout: &mut stdout,
+        stderr: &mut stderr,
+    };
+    let exit = process.run(&mut io, config.max_insns);
+    Outcome {
+        regs: Reg::ALL.iter().map(|&r| process.cpu().reg(r)).collect(),
+        pc: process.cpu().pc(),
+        bus_cycles: process.bus().cycles(),
+        report: process.report(exit),
+    }
+}
+
+/// Runs `image` with the blocks (cache on) and with `step` alone (cache off), asserts the
+/// two identical and returns the outcome.
+fn same(image: &Image, config: &OsConfig, what: &str) -> Outcome {
+    let run = |icache| match image.xlen {
+        Xlen::X32 => run_as::<u32>(image, config, icache),
+        Xlen::X64 => run_as::<u64>(image, config, icache),
+    };
+    let blocks = run(true);
+    assert_eq!(blocks, run(false), "{what}: blocks and step disagree");
+    blocks
+}
+
+fn assemble(source: &str, xlen: Xlen) -> Image {
+    let options = Options {
+        xlen,
+        ..Options::default()
+    };
+    assemble_str(source, "blocks.s", &options).unwrap_or_else(|e| panic!("{e:?}\n{source}"))
+}
+
+fn symbol(image: &Image, name: &str) -> u64 {
+    image
+        .symbols
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no symbol {name}"))
+        .addr
+}
+
+fn config(mode: MmuMode, max_insns: u64) -> OsConfig {
+    OsConfig {
+        phys_mem: 32 << 20,
+        max_insns,
+        mmu_mode: Some(mode),
+        ..OsConfig::default()
+    }
+}
+
+/// Bare mode and the paged mode of each width.
+fn machines() -> [(Xlen, MmuMode); 4] {
+    [
+        (Xlen::X32, MmuMode::Bare),
+        (Xlen::X32, MmuMode::Sv32),
+        (Xlen::X64, MmuMode::Bare),
+        (Xlen::X64, MmuMode::Sv39),
+    ]
+}
+
+/// Four passes of a seven-instruction block with a load and a store in it.
+const LOOP: &str = "    .text
+    .globl _start
+_start:
+    la s1, buf
+    li s0, 4
+loop:
+    addi a1, a1, 3
+    lw a2, 0(s1)
+    add a2, a2, a1
+    sw a2, 0(s1)
+    xor a3, a3, a2
+    addi s0, s0, -1
+    bnez s0, loop
+    mv a0, a3
+    li a7, 93
+    ecall
+    .data
+buf:
+    .word 5
+";
+
+#[test]
+fn a_budget_ending_inside_a_block_stops_after_exactly_that_many_instructions() {
+    // 3 before the loop, 4 passes of 7, then mv, li and the exit ecall.
+    let total = 3 + 4 * 7 + 3;
+    for (xlen, mode) in machines() {
+        let image = assemble(LOOP, xlen);
+        let looping = symbol(&image, "loop");
+        for max in 1..=total + 1 {
+            let out = same(&image, &config(mode, max), &format!("{mode:?} max {max}"));
+            if max < total {
+                assert_eq!(out.report.exit, ExitReason::InstructionLimit);
+                assert_eq!(out.report.counters.instret, max, "{mode:?} max {max}");
+            } else {
+                assert_eq!(out.report.counters.instret, total, "{mode:?} max {max}");
+                // buf: 5 + 3, + 6, + 9, + 12 -> a3 = 8 ^ 14 ^ 23 ^ 35.
+                assert_eq!(out.report.exit, ExitReason::Exited(8 ^ 14 ^ 23 ^ 35));
+            }
+        }
+        // Stopped in the second pass, before its `add`: two of its instructions ran.
+        let out = same(&image, &config(mode, 3 + 7 + 2), "second pass");
+        assert_eq!(out.pc, looping + 8);
+        assert_eq!(out.report.counters.loads, 2);
+        assert_eq!(out.report.counters.stores, 1);
+        assert_eq!(out.regs[Reg::A1 as usize], 6);
+        assert_eq!(out.regs[Reg::A2 as usize], 8, "the second load's value");
+    }
+}
+
+/// Three passes; the last jumps through a register to `loop + 2`.
+const MISALIGNED: &str = "    .text
+    .globl _start
+_start:
+    la t0, loop
+    li s0, 3
+loop:
+    addi a0, a0, 1
+    addi s0, s0, -1
+    bnez s0, jump
+    addi t0, t0, 2
+jump:
+    jalr a1, 0(t0)
+";
+
+#[test]
+fn a_misaligned_jump_ending_a_block_traps_on_the_jump_unretired() {
+    for (xlen, mode) in machines() {
+        let image = assemble(MISALIGNED, xlen);
+        let (looping, jump) = (symbol(&image, "loop"), symbol(&image, "jump"));
+        let out = same(&image, &config(mode, 1000), &format!("{mode:?}"));
+        assert_eq!(
+            out.report.exit,
+            ExitReason::Fault {
+                trap: Trap::MisalignedFetch {
+                    target: looping + 2
+                },
+                pc: jump,
+                word: Some(encode(&Inst::Jalr {
+                    rd: Reg::A1,
+                    rs1: Reg::T0,
+                    offset: 0
+                })),
+                // The jump of the second pass; the third pass's branch fell through.
+                jumped_from: Some(jump),
+            },
+            "{mode:?}"
+        );
+        // 3 before the loop, two passes of 4, then 4 of the third: the jump is not retired.
+        assert_eq!(out.report.counters.instret, 3 + 2 * 4 + 4);
+        assert_eq!(out.report.counters.taken_branches, 2);
+        assert_eq!(out.pc, jump);
+        assert_eq!(out.regs[Reg::A0 as usize], 3);
+        assert_eq!(
+            out.regs[Reg::A1 as usize],
+            jump + 4,
+            "linked by the second pass only"
+        );
+    }
+}
+
+/// A loop whose load follows a pointer from a table; the fourth pointer is `BAD`.
+fn faulting(bad: u64) -> String {
+    format!(
+        "    .text
+    .globl _start
+_start:
+    la s2, table
+    li s0, 5
+loop:
+    lw s1, 0(s2)
+    addi s2, s2, 4
+fault:
+    lw a1, 0(s1)
+    add a0, a0, a1
+    addi s0, s0, -1
+    bnez s0, loop
+    li a7, 93
+    ecall
+    .data
+table:
+    .word buf, buf, buf, {bad}
+buf:
+    .word 7
+"
+    )
+}
+
+#[test]
+fn a_faulting_load_inside_a_block_traps_at_the_load_after_the_instructions_before_it() {
+    for (xlen, mode) in machines() {
+        // Beyond physical memory in bare mode; unmapped page 0 in the paged modes.
+        let bad = if mode == MmuMode::Bare {
+            0x7ff_0000
+        } else {
+            0x10
+        };
+        let image = assemble(&faulting(bad), xlen);
+        let fault = symbol(&image, "fault");
+        let out = same(&image, &config(mode, 1000), &format!("{mode:?}"));
+        let ExitReason::Fault { trap, pc, .. } = out.report.exit else {
+            panic!("{mode:?}: {:?}", out.report.exit);
+        };
+        assert_eq!(pc, fault, "{mode:?}");
+        assert_eq!(out.pc, fault);
+        let Trap::Memory(access) = trap else {
+            panic!("{mode:?}: {trap:?}");
+        };
+        assert_eq!(
+            (access.va, access.kind, access.size),
+            (bad, AccessKind::Load, 4)
+        );
+        // 3 before the loop, three passes of 6, then the pointer load and the `addi`.
+        assert_eq!(out.report.counters.instret, 3 + 3 * 6 + 2, "{mode:?}");
+        assert_eq!(out.report.counters.loads, 3 * 2 + 1);
+        assert_eq!(
+            out.regs[Reg::A0 as usize],
+            21,
+            "the add after the fault did not run"
+        );
+    }
+}
+
+/// `addi a0, a0, imm` as a word.
+fn addi_a0(imm: i32) -> u32 {
+    encode(&Inst::AluImm {
+        op: AluImmOp::Addi,
+        rd: Reg::A0,
+        rs1: Reg::A0,
+        imm,
+    })
+}
+
+#[test]
+fn a_store_into_the_running_block_changes_the_very_next_instruction() {
+    // The block from `_start` holds the store and the instruction it rewrites, right after
+    // it; the rewritten one must run on the first pass already.
+    let source = format!(
+        "    .text
+    .globl _start
+_start:
+    la t0, patch
+    li t1, {word}
+    li s0, 2
+loop:
+    sw t1, 0(t0)
+patch:
+    addi a0, a0, 1
+    addi s0, s0, -1
+    bnez s0, loop
+    li a7, 93
+    ecall
+",
+        word = addi_a0(100) as i32
+    );
+    for xlen in [Xlen::X32, Xlen::X64] {
+        let image = assemble(&source, xlen);
+        let out = same(&image, &config(MmuMode::Bare, 1000), &format!("{xlen:?}"));
+        assert_eq!(out.report.exit, ExitReason::Exited(200), "{xlen:?}");
+        assert_eq!(out.report.counters.stores, 2);
+    }
+}
