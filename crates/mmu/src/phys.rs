@@ -62,20 +62,53 @@ impl PhysMem {
     }
 
     /// Reads `size` (1, 2, 4 or 8) bytes at `pa`, zero-extended; `None` beyond memory.
+    /// Each size is read as a fixed-size array, so the read is one host load, not a call
+    /// to `memcpy` (the walker reads every PTE through here).
     #[inline]
     pub fn read(&self, pa: u64, size: u64) -> Option<u64> {
-        let s = self.slice(pa, size)?;
-        let mut buf = [0u8; 8];
-        buf[..s.len()].copy_from_slice(s);
-        Some(u64::from_le_bytes(buf))
+        match size {
+            8 => self.fixed::<8>(pa).map(u64::from_le_bytes),
+            4 => self.fixed::<4>(pa).map(|b| u64::from(u32::from_le_bytes(b))),
+            2 => self.fixed::<2>(pa).map(|b| u64::from(u16::from_le_bytes(b))),
+            1 => self.fixed::<1>(pa).map(|b| u64::from(b[0])),
+            _ => {
+                let s = self.slice(pa, size.min(8))?;
+                let mut buf = [0u8; 8];
+                buf[..s.len()].copy_from_slice(s);
+                Some(u64::from_le_bytes(buf))
+            }
+        }
+    }
+
+    /// The `N` bytes at `pa`, if all of them exist.
+    #[inline(always)]
+    fn fixed<const N: usize>(&self, pa: u64) -> Option<[u8; N]> {
+        self.slice(pa, N as u64)?.try_into().ok()
     }
 
     /// Writes the low `size` (1, 2, 4 or 8) bytes of `value` at `pa`; `None` beyond memory.
     #[inline]
     pub fn write(&mut self, pa: u64, size: u64, value: u64) -> Option<()> {
-        let s = self.slice_mut(pa, size)?;
-        let n = s.len();
-        s.copy_from_slice(&value.to_le_bytes()[..n]);
+        let bytes = value.to_le_bytes();
+        match size {
+            8 => self.put(pa, bytes),
+            4 => self.put(pa, [bytes[0], bytes[1], bytes[2], bytes[3]]),
+            2 => self.put(pa, [bytes[0], bytes[1]]),
+            1 => self.put(pa, [bytes[0]]),
+            _ => {
+                let s = self.slice_mut(pa, size.min(8))?;
+                let n = s.len();
+                s.copy_from_slice(&bytes[..n]);
+                Some(())
+            }
+        }
+    }
+
+    /// Stores the `N` bytes `value` at `pa`, if all of them exist.
+    #[inline(always)]
+    fn put<const N: usize>(&mut self, pa: u64, value: [u8; N]) -> Option<()> {
+        let s: &mut [u8; N] = self.slice_mut(pa, N as u64)?.try_into().ok()?;
+        *s = value;
         Some(())
     }
 

@@ -185,24 +185,48 @@ impl Tlb {
     /// Finds the entry translating `va` for `asid` without changing any state.
     #[inline(always)]
     pub fn find(&self, va: u64, asid: u16) -> Option<(Slot, TlbEntry)> {
+        let sizes = self.size_mask;
+        if sizes & sizes.wrapping_sub(1) == 0 {
+            // One page size resident (the usual case) or none: a single probe.
+            return match sizes {
+                0 => None,
+                _ => self.find_sized(va, asid, sizes.trailing_zeros()),
+            };
+        }
+        self.find_mixed(va, asid)
+    }
+
+    /// [`Tlb::find`] with several page sizes resident: probes the set of each, smallest
+    /// first.
+    #[inline(never)]
+    fn find_mixed(&self, va: u64, asid: u16) -> Option<(Slot, TlbEntry)> {
         let mut sizes = self.size_mask;
         while sizes != 0 {
             let shift = sizes.trailing_zeros();
             sizes &= sizes - 1;
-            let tag = va >> shift;
-            let wanted = key(tag, shift);
-            let set = self.set_of_tag(tag);
-            let base = set * self.ways;
-            let row = self.keys.get(base..base + self.ways)?;
-            let mut from = 0;
-            while let Some(way) = next_match(row, wanted, from) {
-                if let Some(e) = self.entries.get(base + way) {
-                    if e.matches(va, asid) {
-                        return Some((Slot { set, way }, *e));
-                    }
-                }
-                from = way + 1;
+            if let Some(found) = self.find_sized(va, asid, shift) {
+                return Some(found);
             }
+        }
+        None
+    }
+
+    /// The entry for the page of `1 << shift` bytes containing `va`, if resident.
+    #[inline(always)]
+    fn find_sized(&self, va: u64, asid: u16, shift: u32) -> Option<(Slot, TlbEntry)> {
+        let tag = va >> shift;
+        let wanted = key(tag, shift);
+        let set = self.set_of_tag(tag);
+        let base = set * self.ways;
+        let row = self.keys.get(base..base + self.ways)?;
+        let mut from = 0;
+        while let Some(way) = next_match(row, wanted, from) {
+            if let Some(e) = self.entries.get(base + way) {
+                if e.matches(va, asid) {
+                    return Some((Slot { set, way }, *e));
+                }
+            }
+            from = way + 1;
         }
         None
     }
