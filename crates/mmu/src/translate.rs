@@ -15,6 +15,7 @@ use crate::fastpath::{FastPath, HitClass};
 use crate::fault::{TranslateFault, TranslateReason};
 use crate::format::Format;
 use crate::phys::PhysMem;
+use crate::pte::Perms;
 use crate::pwc::PageWalkCaches;
 use crate::regs::{MmuRegs, Mode};
 use crate::segment;
@@ -133,16 +134,58 @@ pub struct Translator {
     satp_mode: Option<(u64, Xlen, Mode)>,
 }
 
-/// Where an L1 lookup found its entry, and the TLB's generation after the hit: while the
-/// generation is unchanged, a lookup of the same address, ASID and kind finds the same slot.
+/// The L1 entry the last translation resolved through (a hit or a fill), for the access it
+/// granted: while the TLB's generation is unchanged, the same access finds the same slot,
+/// and its permission (and D, for a store) is known to hold.
 #[derive(Clone, Copy, Debug)]
 struct L1Hit {
     va: u64,
     asid: u16,
-    fetch: bool,
+    kind: AccessKind,
+    privilege: Privilege,
+    sum: bool,
+    mxr: bool,
     generation: u64,
     slot: Slot,
-    entry: TlbEntry,
+    /// Physical address of the first byte of the 4 KiB page of `va`.
+    pa_page: u64,
+    perms: Perms,
+    dirty: bool,
+}
+
+impl L1Hit {
+    fn new(
+        ctx: &AccessCtx,
+        regs: &MmuRegs,
+        generation: u64,
+        slot: Slot,
+        entry: &TlbEntry,
+    ) -> L1Hit {
+        L1Hit {
+            va: ctx.va,
+            asid: ctx.asid,
+            kind: ctx.kind,
+            privilege: ctx.privilege,
+            sum: regs.sum,
+            mxr: regs.mxr,
+            generation,
+            slot,
+            pa_page: entry.translate(ctx.va & !0xfff),
+            perms: entry.perms,
+            dirty: entry.dirty,
+        }
+    }
+
+    /// Whether this record is of the translation of exactly `ctx` under `regs`.
+    #[inline(always)]
+    fn is_of(&self, ctx: &AccessCtx, regs: &MmuRegs) -> bool {
+        self.va == ctx.va
+            && self.asid == ctx.asid
+            && self.kind == ctx.kind
+            && self.privilege == ctx.privilege
+            && self.sum == regs.sum
+            && self.mxr == regs.mxr
+    }
 }
 
 fn new_tlb(geometry: Option<Geometry>, seed: u64) -> Option<Tlb> {
@@ -242,18 +285,28 @@ impl Translator {
             return;
         }
         let va_page = ctx.va & !0xfff;
-        // The translation just made is the usual case: it remembered its L1 entry.
-        if let Some((changes, entry)) = self.remembered_l1_entry(regs, ctx) {
-            if !changes {
-                let pa_base = entry.translate(va_page);
-                if pa_base
+        // The translation just made is the usual case: it remembered its L1 entry and
+        // checked the permission for this access.
+        if let Some(hit) = self.last_l1_hit.filter(|hit| hit.is_of(ctx, regs)) {
+            let tlb = if ctx.kind == AccessKind::Fetch {
+                &self.l1i
+            } else {
+                &self.l1d
+            };
+            let Some(tlb) = tlb.as_ref() else {
+                return;
+            };
+            if hit.generation != tlb.generation()
+                || tlb.hit_would_change_state_at(hit.slot)
+                || hit
+                    .pa_page
                     .checked_add(0x1000)
-                    .is_some_and(|end| end <= phys_size)
-                {
-                    self.fast_fill_sibling(regs, ctx, &entry, pa_base, phys_size);
-                    self.fast.fill(ctx, pa_base, HitClass::L1);
-                }
+                    .map_or(true, |end| end > phys_size)
+            {
+                return;
             }
+            self.fast.fill(ctx, hit.pa_page, HitClass::L1);
+            self.fast_fill_sibling(regs, ctx, hit.perms, hit.dirty, hit.pa_page);
             return;
         }
         let fill = match self.mode(regs, ctx.privilege) {
@@ -272,7 +325,12 @@ impl Translator {
                 match usable {
                     Some((false, entry)) => {
                         let pa_base = entry.translate(va_page);
-                        self.fast_fill_sibling(regs, ctx, &entry, pa_base, phys_size);
+                        if pa_base
+                            .checked_add(0x1000)
+                            .is_some_and(|end| end <= phys_size)
+                        {
+                            self.fast_fill_sibling(regs, ctx, entry.perms, entry.dirty, pa_base);
+                        }
                         Some((pa_base, HitClass::L1))
                     }
                     _ => None,
@@ -294,25 +352,23 @@ impl Translator {
     /// change too, and may be held as well if its own permission (and D, for a store)
     /// allows. A sweep that loads and then stores each page so serves the store from the
     /// fast path.
+    /// The caller has checked that the page is in physical memory.
     #[inline]
     fn fast_fill_sibling(
         &mut self,
         regs: &MmuRegs,
         ctx: &AccessCtx,
-        entry: &TlbEntry,
+        perms: Perms,
+        dirty: bool,
         pa_base: u64,
-        phys_size: u64,
     ) {
         let kind = match ctx.kind {
             AccessKind::Fetch => return,
             AccessKind::Load => AccessKind::Store,
             AccessKind::Store => AccessKind::Load,
         };
-        if check_permission(entry.perms, kind, ctx.privilege, regs.sum, regs.mxr).is_some()
-            || (kind == AccessKind::Store && !entry.dirty)
-            || pa_base
-                .checked_add(0x1000)
-                .map_or(true, |end| end > phys_size)
+        if check_permission(perms, kind, ctx.privilege, regs.sum, regs.mxr).is_some()
+            || (kind == AccessKind::Store && !dirty)
         {
             return;
         }
@@ -360,29 +416,6 @@ impl Translator {
     /// modelled replacement state (see [`Tlb::hit_would_change_state`]).
     pub fn l1_hit_would_change_state(&self, regs: &MmuRegs, ctx: &AccessCtx) -> Option<bool> {
         self.l1_usable_entry(regs, ctx).map(|(changes, _)| changes)
-    }
-
-    /// [`Translator::l1_usable_entry`] from the last L1 hit, when that hit was for `ctx` and
-    /// its TLB has not changed since; `None` when it cannot tell (search the TLB then).
-    #[inline]
-    fn remembered_l1_entry(&self, regs: &MmuRegs, ctx: &AccessCtx) -> Option<(bool, TlbEntry)> {
-        let hit = self.last_l1_hit?;
-        let fetch = ctx.kind == AccessKind::Fetch;
-        let tlb = if fetch { &self.l1i } else { &self.l1d }.as_ref()?;
-        if hit.va != ctx.va
-            || hit.asid != ctx.asid
-            || hit.fetch != fetch
-            || hit.generation != tlb.generation()
-        {
-            return None;
-        }
-        let entry = hit.entry;
-        if check_permission(entry.perms, ctx.kind, ctx.privilege, regs.sum, regs.mxr).is_some()
-            || (ctx.kind == AccessKind::Store && !entry.dirty)
-        {
-            return None;
-        }
-        Some((tlb.hit_would_change_state_at(hit.slot), entry))
     }
 
     /// The L1 entry a paged access `ctx` would hit with its permission granted (and, for a
@@ -551,14 +584,7 @@ impl Translator {
             match probe(tlb, counters, k, regs, ctx) {
                 Probe::Hit(slot, entry) => {
                     let generation = tlb.generation();
-                    self.last_l1_hit = Some(L1Hit {
-                        va,
-                        asid: ctx.asid,
-                        fetch,
-                        generation,
-                        slot,
-                        entry,
-                    });
+                    self.last_l1_hit = Some(L1Hit::new(ctx, regs, generation, slot, &entry));
                     return Ok(Translation {
                         pa: entry.translate(va),
                         cycles,
@@ -578,7 +604,7 @@ impl Translator {
             self.stats.cycles.l2 += self.config.latencies.l2_lookup;
             match probe(tlb, &mut self.stats.l2, k, regs, ctx) {
                 Probe::Hit(_, entry) => {
-                    self.fill_l1(ctx, k, entry, l1_absent);
+                    self.fill_l1(regs, ctx, k, entry, l1_absent);
                     return Ok(Translation {
                         pa: entry.translate(va),
                         cycles,
@@ -646,7 +672,7 @@ impl Translator {
                         }
                     }
                 }
-                self.fill_l1(ctx, k, entry, l1_absent);
+                self.fill_l1(regs, ctx, k, entry, l1_absent);
                 Ok(Translation {
                     pa: leaf.pa,
                     cycles,
@@ -666,7 +692,14 @@ impl Translator {
     /// Fills the L1 TLB of the access `ctx` with `entry`; `absent`: its lookup of this
     /// access found no entry for the page. Remembers the fill as the last L1 hit, since the
     /// next access to the page finds the entry where it was put.
-    fn fill_l1(&mut self, ctx: &AccessCtx, k: usize, entry: TlbEntry, absent: bool) {
+    fn fill_l1(
+        &mut self,
+        regs: &MmuRegs,
+        ctx: &AccessCtx,
+        k: usize,
+        entry: TlbEntry,
+        absent: bool,
+    ) {
         let fetch = ctx.kind == AccessKind::Fetch;
         let (tlb, counters) = if fetch {
             (self.l1i.as_mut(), &mut self.stats.l1i)
@@ -686,14 +719,7 @@ impl Translator {
                 *n += 1;
             }
         }
-        self.last_l1_hit = Some(L1Hit {
-            va: ctx.va,
-            asid: ctx.asid,
-            fetch,
-            generation: tlb.generation(),
-            slot,
-            entry,
-        });
+        self.last_l1_hit = Some(L1Hit::new(ctx, regs, tlb.generation(), slot, &entry));
     }
 }
 
