@@ -14,7 +14,7 @@
 
 use crate::cost::{Costs, Counters, CLASSES};
 use crate::exec::{alu, alu_imm, branch_taken, shift_imm};
-use crate::hot::{BlockRun, Exit, Flow};
+use crate::hot::{BlockEnv, Exit, Flow};
 use crate::{Cpu, Word};
 use atlas_isa::{
     decode, AluImmOp, AluOp, BranchOp, CostClass, Inst, LoadOp, Reg, ShiftImmOp, StoreOp, Xlen,
@@ -141,7 +141,7 @@ macro_rules! block_ops {
         }
 
         impl<X: Word> Cpu<X> {
-            /// Executes `op`, the `i`-th op of the block `ops` entered at `run.pc`, exactly
+            /// Executes `op`, the `i`-th op of the block `ops` entered at `pc`, exactly
             /// as `execute` executes its instruction, except that data-access cycles go to
             /// `flow` and taken branches are counted in `taken`. `Some` if the block ends
             /// here: at its end, at a trap, or after a data access that leaves the run's
@@ -152,14 +152,15 @@ macro_rules! block_ops {
                 &mut self,
                 bus: &mut B,
                 ops: &[Op],
-                i: usize,
                 op: &Op,
-                run: &BlockRun<X>,
+                pc: X,
+                env: &BlockEnv,
                 flow: &mut Flow,
                 taken: &mut u64,
             ) -> Option<Exit<X>> {
                 let imm = || X::from_i64(i64::from(op.imm));
-                let at = || run.pc.add(X::from_u64(4 * i as u64));
+                let i = || index_in(ops, op);
+                let at = || pc.add(X::from_u64(4 * i() as u64));
                 let r = match op.code {
                     $(OpCode::$alu => alu(AluOp::$alu, self.x(op.rs1), self.x(op.rs2)),)*
                     $(OpCode::$imm => alu_imm(AluImmOp::$imm, self.x(op.rs1), imm()),)*
@@ -167,29 +168,31 @@ macro_rules! block_ops {
                         shift_imm(ShiftImmOp::$sh, self.x(op.rs1), op.imm as u32)
                     })*
                     OpCode::Lui => imm(),
-                    OpCode::Auipc => run.pc.add(imm()),
+                    OpCode::Auipc => pc.add(imm()),
                     OpCode::Nop => return None,
-                    $(OpCode::$ld)|* => return self.block_load(bus, ops, i, run, flow),
-                    $(OpCode::$st)|* => return self.block_store(bus, ops, i, run, flow),
-                    OpCode::Fall => return Some(Exit::Next(run.pc.add(imm()))),
+                    $(OpCode::$ld)|* => return self.block_load(bus, ops, i(), pc, env, flow),
+                    $(OpCode::$st)|* => return self.block_store(bus, ops, i(), pc, env, flow),
+                    OpCode::Fall => return Some(Exit::Next(pc.add(imm()))),
                     $(OpCode::$br => {
                         let at = at();
                         if !branch_taken(BranchOp::$br, self.x(op.rs1), self.x(op.rs2)) {
                             return Some(Exit::Next(at.add(X::from_u64(4))));
                         }
-                        let exit = self.block_jump(run.pc.add(imm()), at, None, i, flow);
-                        if let Exit::Next(_) = exit {
+                        let exit = self.block_jump(pc.add(imm()), at, None, i(), flow);
+                        if let Exit::Next(..) = exit {
                             *taken += 1;
                         }
                         return Some(exit);
                     })*
                     OpCode::Jal => {
                         let link = Some(op.rd);
-                        return Some(self.block_jump(run.pc.add(imm()), at(), link, i, flow));
+                        let target = pc.add(imm());
+                        return Some(self.block_jump(target, at(), link, i(), flow));
                     }
                     OpCode::Jalr => {
                         let target = self.x(op.rs1).add(imm()).and(X::from_i64(!1));
-                        return Some(self.block_jump(target, at(), Some(op.rd), i, flow));
+                        let link = Some(op.rd);
+                        return Some(self.block_jump(target, at(), link, i(), flow));
                     }
                 };
                 self.set_x_lowered(op.rd, r);
@@ -197,6 +200,14 @@ macro_rules! block_ops {
             }
         }
     };
+}
+
+/// The index of `op` in `ops`, which holds it (computed from the addresses, so the op loop
+/// needs no counter).
+#[inline(always)]
+fn index_in(ops: &[Op], op: &Op) -> usize {
+    let offset = (op as *const Op as usize).wrapping_sub(ops.as_ptr() as usize);
+    offset / std::mem::size_of::<Op>()
 }
 
 /// A lowered instruction (operands a form does not have are `zero` or 0).

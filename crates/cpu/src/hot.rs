@@ -23,10 +23,8 @@ use atlas_isa::Reg;
 use atlas_mmu::fastpath::FastFetch;
 use atlas_mmu::{AccessCtx, AccessKind, Bus, Privilege};
 
-/// What the ops of one block run share.
-pub(crate) struct BlockRun<X> {
-    /// The address of the block's entry (pc-relative immediates are relative to it).
-    pub pc: X,
+/// What the data accesses of a run of blocks share.
+pub(crate) struct BlockEnv {
     /// The privilege data accesses are checked with.
     pub privilege: Privilege,
     pub asid: u16,
@@ -104,34 +102,21 @@ impl<X: Word> Cpu<X> {
             held: false,
             trap: None,
         };
-        let mut run = BlockRun {
-            pc: self.pc,
+        let env = BlockEnv {
             privilege: self.data_privilege(),
             asid: self.asid,
             fetch: page.entry,
         };
+        let mut pc = self.pc;
         let mut taken = 0u64;
         let mut budget = *left;
         let result = loop {
-            let pc64 = run.pc.to_u64();
+            let pc64 = pc.to_u64();
             if pc64 & !0xffc != page.va_page {
                 break Ok(true);
             }
-            let slot = slot_of(pc64);
-            let index = match blocks.find(slot) {
-                Some(index) => index,
-                None => {
-                    let base = page.entry.pa_base;
-                    let phys = bus.phys();
-                    let word = |s: usize| {
-                        let pa = base.wrapping_add(s as u64 * 4);
-                        phys.read(pa, 4).map(|w| w as u32)
-                    };
-                    match blocks.build(slot, word, X::XLEN, self.costs()) {
-                        Some(index) => index,
-                        None => break Ok(true),
-                    }
-                }
+            let Some(index) = self.find_block(bus, blocks, page, slot_of(pc64)) else {
+                break Ok(true);
             };
             let Some(block) = blocks.get(index) else {
                 break Ok(true);
@@ -151,43 +136,41 @@ impl<X: Word> Cpu<X> {
                 flow.held = true;
             }
             let ops = &*block.ops;
-            let mut i = 0;
+            let mut rest = ops.iter();
             // Two op slots per turn: each dispatch jump then has a shorter history to
             // predict from (measured: intmix 4.26 s -> 3.75 s).
             let exit = loop {
-                let Some(op) = ops.get(i) else {
-                    break Exit::Stop(i);
+                let Some(op) = rest.next() else {
+                    break Exit::Stop(ops.len());
                 };
-                if let Some(exit) = self.exec_op(bus, ops, i, op, &run, &mut flow, &mut taken) {
+                if let Some(exit) = self.exec_op(bus, ops, op, pc, &env, &mut flow, &mut taken) {
                     break exit;
                 }
-                i += 1;
-                let Some(op) = ops.get(i) else {
-                    break Exit::Stop(i);
+                let Some(op) = rest.next() else {
+                    break Exit::Stop(ops.len());
                 };
-                if let Some(exit) = self.exec_op(bus, ops, i, op, &run, &mut flow, &mut taken) {
+                if let Some(exit) = self.exec_op(bus, ops, op, pc, &env, &mut flow, &mut taken) {
                     break exit;
                 }
-                i += 1;
             };
             match exit {
                 Exit::Next(next) => {
                     budget -= len;
                     blocks.ran(block, index);
-                    run.pc = next;
+                    pc = next;
                 }
                 Exit::Stop(done) | Exit::Trap(done) => {
                     let costs = *self.costs();
                     blocks.retire_prefix(index, done, &costs, &mut self.counters);
                     let trap = flow.trap.take();
                     budget -= done as u64 + u64::from(trap.is_some());
-                    run.pc = run.pc.add(X::from_u64(4 * done as u64));
+                    pc = pc.add(X::from_u64(4 * done as u64));
                     // A stop leaves what the blocks rely on unproven: `step` goes on.
                     break trap.map_or(Ok(true), Err);
                 }
             }
         };
-        self.pc = run.pc;
+        self.pc = pc;
         blocks.retire_runs(&mut self.counters);
         let c = &mut self.counters;
         c.taken_branches = c.taken_branches.wrapping_add(taken);
@@ -202,6 +185,27 @@ impl<X: Word> Cpu<X> {
             bus.fetch_again_n(&page.entry, fetched - flow.counted);
         }
         result
+    }
+
+    /// The block entered at `slot` of the page, built if it is not yet.
+    #[inline(always)]
+    fn find_block<B: Bus>(
+        &self,
+        bus: &B,
+        blocks: &mut BlockPage,
+        page: &FetchPage,
+        slot: usize,
+    ) -> Option<usize> {
+        if let Some(index) = blocks.find(slot) {
+            return Some(index);
+        }
+        let base = page.entry.pa_base;
+        let phys = bus.phys();
+        let word = |s: usize| {
+            let pa = base.wrapping_add(s as u64 * 4);
+            phys.read(pa, 4).map(|w| w as u32)
+        };
+        blocks.build(slot, word, X::XLEN, self.costs())
     }
 
     /// The end of a block at its jump or taken branch (its `i`-th instruction, at `at`) to
@@ -237,13 +241,20 @@ impl<X: Word> Cpu<X> {
         bus: &mut B,
         ops: &[Op],
         i: usize,
-        run: &BlockRun<X>,
+        pc: X,
+        env: &BlockEnv,
         flow: &mut Flow,
     ) -> Option<Exit<X>> {
         let o = ops.get(i)?;
         let (size, signed) = access_of(o.code);
         let addr = self.x(o.rs1).add(X::from_i64(i64::from(o.imm)));
-        let ctx = self.block_ctx(addr, AccessKind::Load, size, i, run);
+        let ctx = Self::block_ctx(
+            addr,
+            AccessKind::Load,
+            size,
+            pc.add(X::from_u64(4 * i as u64)),
+            env,
+        );
         let raw = match bus.load(ctx) {
             Ok(raw) => raw,
             Err(fault) => {
@@ -260,7 +271,7 @@ impl<X: Word> Cpu<X> {
         self.set_x(o.rd, value);
         self.block_access_cost(addr, size, flow);
         self.counters.loads = self.counters.loads.wrapping_add(1);
-        self.after_data_access(bus, ops, i, run, flow)
+        self.after_data_access(bus, ops, i, env, flow)
     }
 
     /// The store `ops[i]` of a block: as [`Cpu::store`], then [`Cpu::after_data_access`].
@@ -270,39 +281,39 @@ impl<X: Word> Cpu<X> {
         bus: &mut B,
         ops: &[Op],
         i: usize,
-        run: &BlockRun<X>,
+        pc: X,
+        env: &BlockEnv,
         flow: &mut Flow,
     ) -> Option<Exit<X>> {
         let o = ops.get(i)?;
         let (size, _) = access_of(o.code);
         let addr = self.x(o.rs1).add(X::from_i64(i64::from(o.imm)));
-        let ctx = self.block_ctx(addr, AccessKind::Store, size, i, run);
+        let ctx = Self::block_ctx(
+            addr,
+            AccessKind::Store,
+            size,
+            pc.add(X::from_u64(4 * i as u64)),
+            env,
+        );
         if let Err(fault) = bus.store(ctx, self.x(o.rs2).to_u64()) {
             flow.trap = Some(Trap::Memory(fault));
             return Some(Exit::Trap(i));
         }
         self.block_access_cost(addr, size, flow);
         self.counters.stores = self.counters.stores.wrapping_add(1);
-        self.after_data_access(bus, ops, i, run, flow)
+        self.after_data_access(bus, ops, i, env, flow)
     }
 
-    /// The access context of op `i`'s data access.
+    /// The access context of the data access of the instruction at `at`.
     #[inline(always)]
-    fn block_ctx(
-        &self,
-        addr: X,
-        kind: AccessKind,
-        size: u8,
-        i: usize,
-        run: &BlockRun<X>,
-    ) -> AccessCtx {
+    fn block_ctx(addr: X, kind: AccessKind, size: u8, at: X, env: &BlockEnv) -> AccessCtx {
         AccessCtx {
             va: addr.to_u64(),
             kind,
             size,
-            privilege: run.privilege,
-            asid: run.asid,
-            pc: run.pc.add(X::from_u64(4 * i as u64)).to_u64(),
+            privilege: env.privilege,
+            asid: env.asid,
+            pc: at.to_u64(),
         }
     }
 
@@ -327,7 +338,7 @@ impl<X: Word> Cpu<X> {
         bus: &mut B,
         ops: &[Op],
         i: usize,
-        run: &BlockRun<X>,
+        env: &BlockEnv,
         flow: &mut Flow,
     ) -> Option<Exit<X>> {
         if bus.code_watch().is_some_and(|w| w.has_writes()) {
@@ -335,7 +346,7 @@ impl<X: Word> Cpu<X> {
             return Some(Exit::Stop(i + 1));
         }
         if ops.get(i + 1).is_some_and(|next| next.code != OpCode::Fall) {
-            if !bus.fetch_again(&run.fetch) {
+            if !bus.fetch_again(&env.fetch) {
                 flow.held = false;
                 return Some(Exit::Stop(i + 1));
             }
