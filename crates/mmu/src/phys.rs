@@ -68,8 +68,12 @@ impl PhysMem {
     pub fn read(&self, pa: u64, size: u64) -> Option<u64> {
         match size {
             8 => self.fixed::<8>(pa).map(u64::from_le_bytes),
-            4 => self.fixed::<4>(pa).map(|b| u64::from(u32::from_le_bytes(b))),
-            2 => self.fixed::<2>(pa).map(|b| u64::from(u16::from_le_bytes(b))),
+            4 => self
+                .fixed::<4>(pa)
+                .map(|b| u64::from(u32::from_le_bytes(b))),
+            2 => self
+                .fixed::<2>(pa)
+                .map(|b| u64::from(u16::from_le_bytes(b))),
             1 => self.fixed::<1>(pa).map(|b| u64::from(b[0])),
             _ => {
                 let s = self.slice(pa, size.min(8))?;

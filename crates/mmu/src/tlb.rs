@@ -185,6 +185,24 @@ impl Tlb {
     /// Finds the entry translating `va` for `asid` without changing any state.
     #[inline(always)]
     pub fn find(&self, va: u64, asid: u16) -> Option<(Slot, TlbEntry)> {
+        let slot = self.find_slot(va, asid)?;
+        self.entry_at(slot).map(|e| (slot, *e))
+    }
+
+    /// The valid entry at `slot`, if any.
+    #[inline(always)]
+    pub fn entry_at(&self, slot: Slot) -> Option<&TlbEntry> {
+        let index = slot.set * self.ways + slot.way;
+        match self.keys.get(index) {
+            Some(k) if *k != NO_KEY && slot.way < self.ways => self.entries.get(index),
+            _ => None,
+        }
+    }
+
+    /// Where the entry translating `va` for `asid` sits, without changing any state (the
+    /// entry itself is read with [`Tlb::entry_at`], so a hit copies nothing).
+    #[inline(always)]
+    pub fn find_slot(&self, va: u64, asid: u16) -> Option<Slot> {
         let sizes = self.size_mask;
         if sizes & sizes.wrapping_sub(1) == 0 {
             // One page size resident (the usual case) or none: a single probe.
@@ -199,7 +217,7 @@ impl Tlb {
     /// [`Tlb::find`] with several page sizes resident: probes the set of each, smallest
     /// first.
     #[inline(never)]
-    fn find_mixed(&self, va: u64, asid: u16) -> Option<(Slot, TlbEntry)> {
+    fn find_mixed(&self, va: u64, asid: u16) -> Option<Slot> {
         let mut sizes = self.size_mask;
         while sizes != 0 {
             let shift = sizes.trailing_zeros();
@@ -213,7 +231,7 @@ impl Tlb {
 
     /// The entry for the page of `1 << shift` bytes containing `va`, if resident.
     #[inline(always)]
-    fn find_sized(&self, va: u64, asid: u16, shift: u32) -> Option<(Slot, TlbEntry)> {
+    fn find_sized(&self, va: u64, asid: u16, shift: u32) -> Option<Slot> {
         let tag = va >> shift;
         let wanted = key(tag, shift);
         let set = self.set_of_tag(tag);
@@ -221,10 +239,12 @@ impl Tlb {
         let row = self.keys.get(base..base + self.ways)?;
         let mut from = 0;
         while let Some(way) = next_match(row, wanted, from) {
-            if let Some(e) = self.entries.get(base + way) {
-                if e.matches(va, asid) {
-                    return Some((Slot { set, way }, *e));
-                }
+            if self
+                .entries
+                .get(base + way)
+                .is_some_and(|e| e.matches(va, asid))
+            {
+                return Some(Slot { set, way });
             }
             from = way + 1;
         }
@@ -259,7 +279,7 @@ impl Tlb {
     /// would change the modelled replacement state (a fast path may serve the access without
     /// the TLB exactly when this is `Some(false)`; statistics counters are not "state" here).
     pub fn hit_would_change_state(&self, va: u64, asid: u16) -> Option<bool> {
-        let (slot, _) = self.find(va, asid)?;
+        let slot = self.find_slot(va, asid)?;
         Some(self.hit_would_change_state_at(slot))
     }
 

@@ -140,39 +140,27 @@ pub struct Translator {
 #[derive(Clone, Copy, Debug)]
 struct L1Hit {
     va: u64,
+    generation: u64,
+    slot: Slot,
     asid: u16,
     kind: AccessKind,
     privilege: Privilege,
     sum: bool,
     mxr: bool,
-    generation: u64,
-    slot: Slot,
-    /// Physical address of the first byte of the 4 KiB page of `va`.
-    pa_page: u64,
-    perms: Perms,
-    dirty: bool,
 }
 
 impl L1Hit {
-    fn new(
-        ctx: &AccessCtx,
-        regs: &MmuRegs,
-        generation: u64,
-        slot: Slot,
-        entry: &TlbEntry,
-    ) -> L1Hit {
+    #[inline(always)]
+    fn new(ctx: &AccessCtx, regs: &MmuRegs, generation: u64, slot: Slot) -> L1Hit {
         L1Hit {
             va: ctx.va,
+            generation,
+            slot,
             asid: ctx.asid,
             kind: ctx.kind,
             privilege: ctx.privilege,
             sum: regs.sum,
             mxr: regs.mxr,
-            generation,
-            slot,
-            pa_page: entry.translate(ctx.va & !0xfff),
-            perms: entry.perms,
-            dirty: entry.dirty,
         }
     }
 
@@ -296,17 +284,21 @@ impl Translator {
             let Some(tlb) = tlb.as_ref() else {
                 return;
             };
+            let Some(entry) = tlb.entry_at(hit.slot) else {
+                return;
+            };
+            let (perms, dirty) = (entry.perms, entry.dirty);
+            let pa_page = entry.translate(va_page);
             if hit.generation != tlb.generation()
                 || tlb.hit_would_change_state_at(hit.slot)
-                || hit
-                    .pa_page
+                || pa_page
                     .checked_add(0x1000)
                     .map_or(true, |end| end > phys_size)
             {
                 return;
             }
-            self.fast.fill(ctx, hit.pa_page, HitClass::L1);
-            self.fast_fill_sibling(regs, ctx, hit.perms, hit.dirty, hit.pa_page);
+            self.fast.fill(ctx, pa_page, HitClass::L1);
+            self.fast_fill_sibling(regs, ctx, perms, dirty, pa_page);
             return;
         }
         let fill = match self.mode(regs, ctx.privilege) {
@@ -582,14 +574,17 @@ impl Translator {
                 &mut self.stats.l1d
             };
             match probe(tlb, counters, k, regs, ctx) {
-                Probe::Hit(slot, entry) => {
+                Probe::Hit(slot) => {
                     let generation = tlb.generation();
-                    self.last_l1_hit = Some(L1Hit::new(ctx, regs, generation, slot, &entry));
+                    let (pa, page_shift) = tlb
+                        .entry_at(slot)
+                        .map_or((va, 12), |e| (e.translate(va), e.page_shift));
+                    self.last_l1_hit = Some(L1Hit::new(ctx, regs, generation, slot));
                     return Ok(Translation {
-                        pa: entry.translate(va),
+                        pa,
                         cycles,
                         resolved: Resolved::L1,
-                        page_shift: u32::from(entry.page_shift),
+                        page_shift: u32::from(page_shift),
                     });
                 }
                 Probe::Denied(reason) => return Err(self.fault(reason, cycles)),
@@ -603,14 +598,17 @@ impl Translator {
             cycles += self.config.latencies.l2_lookup;
             self.stats.cycles.l2 += self.config.latencies.l2_lookup;
             match probe(tlb, &mut self.stats.l2, k, regs, ctx) {
-                Probe::Hit(_, entry) => {
-                    self.fill_l1(regs, ctx, k, entry, l1_absent);
-                    return Ok(Translation {
-                        pa: entry.translate(va),
-                        cycles,
-                        resolved: Resolved::L2,
-                        page_shift: u32::from(entry.page_shift),
-                    });
+                // A hit's slot holds its entry (`probe` just read it there).
+                Probe::Hit(slot) => {
+                    if let Some(entry) = tlb.entry_at(slot).copied() {
+                        self.fill_l1(regs, ctx, k, entry, l1_absent);
+                        return Ok(Translation {
+                            pa: entry.translate(va),
+                            cycles,
+                            resolved: Resolved::L2,
+                            page_shift: u32::from(entry.page_shift),
+                        });
+                    }
                 }
                 Probe::Denied(reason) => return Err(self.fault(reason, cycles)),
                 Probe::Absent => l2_absent = true,
@@ -719,14 +717,14 @@ impl Translator {
                 *n += 1;
             }
         }
-        self.last_l1_hit = Some(L1Hit::new(ctx, regs, tlb.generation(), slot, &entry));
+        self.last_l1_hit = Some(L1Hit::new(ctx, regs, tlb.generation(), slot));
     }
 }
 
 /// The result of looking an access up in one TLB.
 enum Probe {
-    /// A usable entry.
-    Hit(Slot, TlbEntry),
+    /// A usable entry, at this slot.
+    Hit(Slot),
     /// An entry whose permissions refuse the access.
     Denied(TranslateReason),
     /// No entry for the page.
@@ -749,27 +747,35 @@ fn probe(
         }
     };
     bump(&mut counters.accesses);
-    if let Some((slot, entry)) = tlb.find(ctx.va, ctx.asid) {
-        if let Some(denied) =
-            check_permission(entry.perms, ctx.kind, ctx.privilege, regs.sum, regs.mxr)
-        {
-            bump(&mut counters.hits);
-            tlb.touch(slot);
-            return Probe::Denied(TranslateReason::Permission {
-                level: u32::from(entry.level),
-                denied,
-            });
-        }
-        if ctx.kind != AccessKind::Store || entry.dirty {
-            bump(&mut counters.hits);
-            tlb.touch(slot);
-            return Probe::Hit(slot, entry);
-        }
+    let Some(slot) = tlb.find_slot(ctx.va, ctx.asid) else {
         bump(&mut counters.misses);
-        return Probe::Clean;
+        return Probe::Absent;
+    };
+    let Some(&TlbEntry {
+        perms,
+        dirty,
+        level,
+        ..
+    }) = tlb.entry_at(slot)
+    else {
+        bump(&mut counters.misses);
+        return Probe::Absent;
+    };
+    if let Some(denied) = check_permission(perms, ctx.kind, ctx.privilege, regs.sum, regs.mxr) {
+        bump(&mut counters.hits);
+        tlb.touch(slot);
+        return Probe::Denied(TranslateReason::Permission {
+            level: u32::from(level),
+            denied,
+        });
+    }
+    if ctx.kind != AccessKind::Store || dirty {
+        bump(&mut counters.hits);
+        tlb.touch(slot);
+        return Probe::Hit(slot);
     }
     bump(&mut counters.misses);
-    Probe::Absent
+    Probe::Clean
 }
 
 fn entry_of(leaf: &Leaf, va: u64, asid: u16) -> TlbEntry {
