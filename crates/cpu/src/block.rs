@@ -1,11 +1,14 @@
-//! Pre-lowered basic blocks: the decoded-instruction cache's form for the hot loop.
+//! Pre-lowered blocks: the decoded-instruction cache's form for the hot loop.
 //!
 //! A block is a straight run of instructions from an entry address up to and including its
-//! first branch or jump, or up to the first instruction a block cannot hold (CSR and system
-//! instructions, undecodable words) or the end of the page. Each instruction is lowered to a
+//! first jump (`jal`, `jalr`), or up to the first instruction a block cannot hold (CSR and
+//! system instructions, undecodable words) or the end of the page. Each conditional branch
+//! in it is a side exit: taken, it leaves the block; not taken, the block goes on (so an
+//! `if` inside a loop does not cut the loop body in two). Each instruction is lowered to a
 //! compact [`Op`] (one operation code, register numbers, one immediate already made relative
-//! to the block's entry), and the block carries its instruction count, the sum of its class
-//! cycles and its per-class counts, so the run loop retires a whole block with a few adds.
+//! to the block's entry), and for each way out the block carries how many instructions a run
+//! leaving there retires, their class cycles and per-class counts, so the run loop retires a
+//! run with one count, summed into the counters when the loop ends.
 //!
 //! Blocks live in the decoded-instruction cache beside the page's decoded instructions,
 //! keyed by physical page and dropped with it on any write to the page, so self-modifying
@@ -14,7 +17,7 @@
 
 use crate::cost::{Costs, Counters, CLASSES};
 use crate::exec::{alu, alu_imm, branch_taken, shift_imm};
-use crate::hot::{BlockEnv, Exit, Flow};
+use crate::hot::{BlockEnv, Exit, Flow, LAST_EXIT};
 use crate::{Cpu, Word};
 use atlas_isa::{
     decode, AluImmOp, AluOp, BranchOp, CostClass, Inst, LoadOp, Reg, ShiftImmOp, StoreOp, Xlen,
@@ -58,9 +61,8 @@ macro_rules! block_ops {
         }
 
         /// `inst` as the `index`-th op of a block (its address is the entry's plus
-        /// `4 * index`), and whether it ends the block (a branch or jump); `None` if a block
-        /// cannot hold it.
-        fn lower(inst: &Inst, index: usize) -> Option<(Op, bool)> {
+        /// `4 * index`), and what it is to the block; `None` if a block cannot hold it.
+        fn lower(inst: &Inst, index: usize) -> Option<(Op, Role)> {
             let z = Reg::Zero;
             // pc-relative immediates are made relative to the block's entry.
             let from_entry = |v: i32| {
@@ -101,7 +103,11 @@ macro_rules! block_ops {
                 | Inst::System { .. }
                 | Inst::SfenceVma { .. } => return None,
             };
-            let ends = matches!(code, $(OpCode::$br |)* OpCode::Jal | OpCode::Jalr);
+            let role = match code {
+                $(OpCode::$br)|* => Role::Exit,
+                OpCode::Jal | OpCode::Jalr => Role::End,
+                _ => Role::Body,
+            };
             let writes_zero = rd == z
                 && matches!(
                     code,
@@ -109,7 +115,7 @@ macro_rules! block_ops {
                     OpCode::Lui | OpCode::Auipc
                 );
             let code = if writes_zero { OpCode::Nop } else { code };
-            Some((Op { code, rd, rs1, rs2, imm }, ends))
+            Some((Op { code, rd, rs1, rs2, imm }, role))
         }
 
         /// The size of the data access of the load or store `code` and whether a load
@@ -172,27 +178,31 @@ macro_rules! block_ops {
                     OpCode::Nop => return None,
                     $(OpCode::$ld)|* => return self.block_load(bus, ops, i(), pc, env, flow),
                     $(OpCode::$st)|* => return self.block_store(bus, ops, i(), pc, env, flow),
-                    OpCode::Fall => return Some(Exit::Next(pc.add(imm()))),
+                    OpCode::Fall => {
+                        flow.exit = LAST_EXIT;
+                        return Some(Exit::Next(pc.add(imm())));
+                    }
+                    // A branch not taken goes on in the block; taken, it leaves by its exit,
+                    // whose number the lowering put in `rd`.
                     $(OpCode::$br => {
-                        let at = at();
                         if !branch_taken(BranchOp::$br, self.x(op.rs1), self.x(op.rs2)) {
-                            return Some(Exit::Next(at.add(X::from_u64(4))));
+                            return None;
                         }
-                        let exit = self.block_jump(pc.add(imm()), at, None, i(), flow);
+                        let (target, exit) = (pc.add(imm()), op.rd.num());
+                        let exit = self.block_jump(target, at(), None, exit, i(), flow);
                         if let Exit::Next(..) = exit {
                             *taken += 1;
                         }
                         return Some(exit);
                     })*
                     OpCode::Jal => {
-                        let link = Some(op.rd);
-                        let target = pc.add(imm());
-                        return Some(self.block_jump(target, at(), link, i(), flow));
+                        let (target, link) = (pc.add(imm()), Some(op.rd));
+                        return Some(self.block_jump(target, at(), link, LAST_EXIT, i(), flow));
                     }
                     OpCode::Jalr => {
                         let target = self.x(op.rs1).add(imm()).and(X::from_i64(!1));
                         let link = Some(op.rd);
-                        return Some(self.block_jump(target, at(), link, i(), flow));
+                        return Some(self.block_jump(target, at(), link, LAST_EXIT, i(), flow));
                     }
                 };
                 self.set_x_lowered(op.rd, r);
@@ -216,6 +226,7 @@ pub(crate) struct Op {
     /// The operation.
     pub code: OpCode,
     /// Destination; never `zero` for a register-writing ALU operation (those are `Nop`).
+    /// A conditional branch, which has none, holds its side-exit number here.
     pub rd: Reg,
     pub rs1: Reg,
     pub rs2: Reg,
@@ -274,25 +285,67 @@ impl ClassTally {
     }
 }
 
-/// A block: its ops and how often it ran.
+/// What a lowered instruction is to its block.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Runs and goes on to the next.
+    Body,
+    /// A conditional branch: leaves the block by a side exit if taken, else goes on.
+    Exit,
+    /// A jump: ends the block.
+    End,
+}
+
+/// Side exits a block may have (each conditional branch is one); the branch after the last
+/// ends the block.
+const MAX_SIDE_EXITS: usize = 31;
+
+/// One way out of a block: after how many of its instructions, and how often it was taken.
+#[derive(Clone, Debug)]
+pub(crate) struct BlockExit {
+    /// Instructions retired by a run that leaves here.
+    pub len: u32,
+    /// Runs that left here, not yet retired into the counters
+    /// ([`BlockPage::retire_runs`]); a cell, so the run loop counts through the reference
+    /// it executes the block from.
+    runs: Cell<u64>,
+}
+
+/// A block: its ops and its exits.
 #[derive(Clone, Debug)]
 pub(crate) struct Block {
     /// Its ops, a closing `Fall` included.
     pub ops: Box<[Op]>,
     /// Instructions; 0 if the instruction at the entry cannot start a block.
     pub len: u32,
-    /// Complete runs not yet retired into the counters ([`BlockPage::retire_runs`]); a
-    /// cell, so the run loop counts through the reference it executes the block from.
-    runs: Cell<u64>,
+    /// Its side exits in order (exit `k` is the `k`-th conditional branch, taken), then the
+    /// end: its jump, or `Fall`. Never empty.
+    exits: Box<[BlockExit]>,
 }
 
-/// What retiring a block adds to the counters.
+impl Block {
+    /// Exit `k`; [`LAST_EXIT`] (or any number past the side exits) is the end.
+    #[inline(always)]
+    pub fn exit(&self, k: u8) -> Option<&BlockExit> {
+        let last = self.exits.len().checked_sub(1)?;
+        self.exits.get(usize::from(k).min(last))
+    }
+}
+
+/// What retiring a run that leaves by one exit adds to the counters.
+#[derive(Clone, Debug)]
+struct ExitCost {
+    /// The class cycles of the instructions retired.
+    cycles: u64,
+    /// Those instructions per class.
+    classes: ClassTally,
+}
+
+/// What retiring (part of) a block adds to the counters.
 #[derive(Clone, Debug)]
 struct BlockCost {
-    /// The class cycles of all its instructions.
-    cycles: u64,
-    /// Its instructions per class.
-    classes: ClassTally,
+    /// By exit, as [`Block::exits`].
+    exits: Box<[ExitCost]>,
     /// The class of each instruction, for retiring part of the block.
     each: Box<[CostClass]>,
 }
@@ -304,8 +357,8 @@ pub(crate) struct BlockPage {
     blocks: Vec<Block>,
     /// The cost of each block in `blocks`.
     costs: Vec<BlockCost>,
-    /// Indices of the blocks whose `runs` are not zero.
-    ran: Cell<Vec<u32>>,
+    /// The blocks and exits whose `runs` are not zero.
+    ran: Cell<Vec<(u32, u8)>>,
 }
 
 impl Clone for BlockPage {
@@ -362,39 +415,44 @@ impl BlockPage {
         self.blocks.get(index)
     }
 
-    /// Notes a complete run of `block` (at `index`), retired later by
-    /// [`BlockPage::retire_runs`].
+    /// Notes a run of the block at `index` that left by its exit `k` (`exit`), retired
+    /// later by [`BlockPage::retire_runs`].
     #[inline(always)]
-    pub fn ran(&self, block: &Block, index: usize) {
-        let runs = block.runs.get();
+    pub fn ran(&self, exit: &BlockExit, index: usize, k: u8) {
+        let runs = exit.runs.get();
         if runs == 0 {
-            self.first_run(index);
+            self.first_run(index, k);
         }
-        block.runs.set(runs + 1);
+        exit.runs.set(runs + 1);
     }
 
     #[cold]
-    fn first_run(&self, index: usize) {
+    fn first_run(&self, index: usize, k: u8) {
         let mut ran = self.ran.take();
-        ran.push(index as u32);
+        ran.push((index as u32, k));
         self.ran.set(ran);
     }
 
-    /// Retires the complete runs noted since the last call: their instructions, class
-    /// cycles and per-class counts.
+    /// Retires the runs noted since the last call: their instructions, class cycles and
+    /// per-class counts.
     pub fn retire_runs(&mut self, counters: &mut Counters) {
-        for &index in self.ran.get_mut().iter() {
+        for &(index, k) in self.ran.get_mut().iter() {
             let index = index as usize;
             let (Some(block), Some(cost)) = (self.blocks.get(index), self.costs.get(index)) else {
                 continue;
             };
-            let runs = block.runs.take();
+            let last = cost.exits.len().saturating_sub(1);
+            let k = usize::from(k).min(last);
+            let (Some(exit), Some(exit_cost)) = (block.exits.get(k), cost.exits.get(k)) else {
+                continue;
+            };
+            let runs = exit.runs.take();
             let c = &mut *counters;
             c.instret = c
                 .instret
-                .wrapping_add(u64::from(block.len).wrapping_mul(runs));
-            c.cycles = c.cycles.wrapping_add(cost.cycles.wrapping_mul(runs));
-            cost.classes.apply(&mut c.per_class, runs);
+                .wrapping_add(u64::from(exit.len).wrapping_mul(runs));
+            c.cycles = c.cycles.wrapping_add(exit_cost.cycles.wrapping_mul(runs));
+            exit_cost.classes.apply(&mut c.per_class, runs);
         }
         self.ran.get_mut().clear();
     }
@@ -428,26 +486,36 @@ impl BlockPage {
     ) -> Option<usize> {
         let mut ops = Vec::new();
         let mut each = Vec::new();
-        let mut cost = BlockCost {
-            cycles: 0,
-            classes: ClassTally::EMPTY,
-            each: Box::new([]),
-        };
+        let mut exits = Vec::new();
+        let mut costs_of_exits = Vec::new();
+        let (mut cycles, mut classes) = (0u64, ClassTally::EMPTY);
         let mut jumps = false;
         for (index, s) in (slot..SLOTS).enumerate() {
             let Some(inst) = word(s).and_then(|w| decode(w, xlen).ok()) else {
                 break;
             };
-            let Some((op, ends)) = lower(&inst, index) else {
+            let Some((mut op, role)) = lower(&inst, index) else {
                 break;
             };
             let class = inst.opcode().cost_class();
-            ops.push(op);
+            cycles = cycles.wrapping_add(costs.of(class));
+            classes.add(class);
             each.push(class);
-            cost.cycles = cost.cycles.wrapping_add(costs.of(class));
-            cost.classes.add(class);
-            if ends {
+            if role == Role::Exit {
+                // The exit number rides in the branch's unused `rd`.
+                op.rd = Reg::ALL[exits.len() % 32];
+                exits.push(BlockExit {
+                    len: u32::try_from(index + 1).ok()?,
+                    runs: Cell::new(0),
+                });
+                costs_of_exits.push(ExitCost { cycles, classes });
+            }
+            ops.push(op);
+            if role == Role::End {
                 jumps = true;
+                break;
+            }
+            if exits.len() == MAX_SIDE_EXITS {
                 break;
             }
         }
@@ -463,13 +531,21 @@ impl BlockPage {
                 imm,
             });
         }
-        cost.each = each.into_boxed_slice();
+        exits.push(BlockExit {
+            len,
+            runs: Cell::new(0),
+        });
+        costs_of_exits.push(ExitCost { cycles, classes });
+        let cost = BlockCost {
+            exits: costs_of_exits.into_boxed_slice(),
+            each: each.into_boxed_slice(),
+        };
         let index = self.blocks.len();
         *self.entries.get_mut(slot)? = u32::try_from(index + 1).ok()?;
         self.blocks.push(Block {
             ops: ops.into_boxed_slice(),
             len,
-            runs: Cell::new(0),
+            exits: exits.into_boxed_slice(),
         });
         self.costs.push(cost);
         Some(index)

@@ -3,7 +3,8 @@
 //!
 //! Everything a block does is counted exactly as [`Cpu::step`] would count it, one
 //! instruction at a time: `instret`, the per-class counts and the class cycles are retired
-//! per block from its precomputed sums; fetches are counted through the bus's
+//! per run of a block from the precomputed sums of the exit it left by; fetches are counted
+//! through the bus's
 //! [`Bus::fetch_again`] (the first after anything touched the bus) and
 //! [`Bus::fetch_again_n`] (the rest, which cannot find the entry changed); taken branches,
 //! data accesses and their cycles as they happen. `pc` and the cycles stay in locals till the
@@ -42,12 +43,17 @@ pub(crate) struct Flow {
     pub held: bool,
     /// The trap of an [`Exit::Trap`].
     pub trap: Option<Trap>,
+    /// The exit number of an [`Exit::Next`]: a side exit or [`LAST_EXIT`].
+    pub exit: u8,
 }
+
+/// The exit number of a block's end (its jump or `Fall`), past every side exit.
+pub(crate) const LAST_EXIT: u8 = u8::MAX;
 
 /// How a block's run ends.
 #[derive(Clone, Copy)]
 pub(crate) enum Exit<X> {
-    /// At its end, leaving to this `pc`.
+    /// By the exit numbered [`Flow::exit`], leaving to this `pc`.
     Next(X),
     /// After its first `n` instructions, all retired.
     Stop(usize),
@@ -101,6 +107,7 @@ impl<X: Word> Cpu<X> {
             counted: 0,
             held: false,
             trap: None,
+            exit: LAST_EXIT,
         };
         let env = BlockEnv {
             privilege: self.data_privilege(),
@@ -155,8 +162,12 @@ impl<X: Word> Cpu<X> {
             };
             match exit {
                 Exit::Next(next) => {
-                    budget -= len;
-                    blocks.ran(block, index);
+                    let k = flow.exit;
+                    let Some(exit) = block.exit(k) else {
+                        break Ok(true);
+                    };
+                    budget -= u64::from(exit.len);
+                    blocks.ran(exit, index, k);
                     pc = next;
                 }
                 Exit::Stop(done) | Exit::Trap(done) => {
@@ -209,14 +220,15 @@ impl<X: Word> Cpu<X> {
     }
 
     /// The end of a block at its jump or taken branch (its `i`-th instruction, at `at`) to
-    /// `target`, linking `at + 4` into `link` for a jump, as `execute` does: a misaligned
-    /// target traps, the jump unexecuted.
+    /// `target` by its exit number `exit`, linking `at + 4` into `link` for a jump, as
+    /// `execute` does: a misaligned target traps, the jump unexecuted.
     #[inline(always)]
     pub(crate) fn block_jump(
         &mut self,
         target: X,
         at: X,
         link: Option<Reg>,
+        exit: u8,
         i: usize,
         flow: &mut Flow,
     ) -> Exit<X> {
@@ -230,6 +242,7 @@ impl<X: Word> Cpu<X> {
             self.set_x(rd, at.add(X::from_u64(4)));
         }
         self.set_last_jump_from(at);
+        flow.exit = exit;
         Exit::Next(target)
     }
 
