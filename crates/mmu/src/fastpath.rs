@@ -7,10 +7,14 @@
 //!
 //! - bare mode (nothing is modelled but the translation count);
 //! - base-bounds, when the whole page is below the bound;
-//! - a paged L1 TLB hit that [`crate::Tlb::hit_would_change_state`] says changes no
-//!   replacement state (the MRU way under LRU, any resident entry under FIFO or random, an
-//!   entry whose tree-PLRU bits already point away from it), with the permission granted
-//!   and, for a store, D already set.
+//! - a paged access whose next L1 TLB hit [`crate::Tlb::hit_would_change_state`] says
+//!   changes no replacement state (the MRU way under LRU, any resident entry under FIFO or
+//!   random, an entry whose tree-PLRU bits already point away from it), with the permission
+//!   granted and, for a store, D already set. That holds right after the access hit its L1
+//!   entry and also right after it filled one (from the L2 or a walk: the new entry is the
+//!   most recently used), so a page is held from its first access. Loads and stores share
+//!   the L1 data TLB: when one kind is held, the other is held too if its own permission
+//!   (and D, for a store) allows, so a sweep's store after its load is a fast-path hit.
 //!
 //! A hit counts itself in [`FastPath::hits`] by kind and by what it stands for; the
 //! translator adds those counts to its statistics exactly as the modelled hits would have

@@ -335,7 +335,7 @@ impl Tlb {
 
     /// [`Tlb::insert_absent`], saying where the entry went (so a fast path can stand on it
     /// without searching for it) and whether it evicted another page's entry.
-    #[inline]
+    #[inline(always)]
     pub fn fill_absent(&mut self, entry: TlbEntry) -> (Slot, bool) {
         if entry.global {
             return self.insert_at(entry);
@@ -365,7 +365,7 @@ impl Tlb {
     /// Puts `entry` in `set`: in way `same` if given, else in an invalid way, else in the
     /// policy's victim. Returns the slot and whether a valid entry of another page was
     /// evicted.
-    #[inline]
+    #[inline(always)]
     fn place(&mut self, entry: TlbEntry, set: usize, same: Option<usize>) -> (Slot, bool) {
         let way = self.choose_way(set, same);
         let replaced = self.put(entry, set, way);
