@@ -5,7 +5,7 @@
 
 use atlas_asm::{assemble_str, Image, Options};
 use atlas_cpu::{Trap, Word};
-use atlas_isa::{encode, AluImmOp, Inst, Reg, Xlen};
+use atlas_isa::{encode, AluImmOp, CostClass, Inst, Reg, Xlen};
 use atlas_mmu::{AccessKind, Bus};
 use atlas_os::{ExitReason, GuestIo, MmuMode, OsConfig, Process, RunReport};
 
@@ -284,5 +284,46 @@ patch:
         let out = same(&image, &config(MmuMode::Bare, 1000), &format!("{xlen:?}"));
         assert_eq!(out.report.exit, ExitReason::Exited(200), "{xlen:?}");
         assert_eq!(out.report.counters.stores, 2);
+    }
+}
+
+/// A loop with an `if` in it: the branch over the `if`'s body is a side exit of the loop's
+/// block, taken on the odd passes.
+const SIDE_EXIT: &str = "    .text
+    .globl _start
+_start:
+    li s0, 6
+loop:
+    andi t0, s0, 1
+    bnez t0, skip
+    addi a0, a0, 10
+    mul a1, a0, a0
+skip:
+    addi s0, s0, -1
+    bnez s0, loop
+    li a7, 93
+    ecall
+";
+
+#[test]
+fn a_side_exit_retires_only_the_instructions_before_it() {
+    for (xlen, mode) in machines() {
+        let image = assemble(SIDE_EXIT, xlen);
+        let out = same(&image, &config(mode, 1000), &format!("{mode:?}"));
+        assert_eq!(out.report.exit, ExitReason::Exited(30), "{mode:?}");
+        let c = &out.report.counters;
+        // 1, three passes of 6 (even s0), three of 4 (odd s0, the side exit), 2.
+        assert_eq!(c.instret, 1 + 3 * 6 + 3 * 4 + 2);
+        assert_eq!(c.of(CostClass::Mul), 3);
+        assert_eq!(c.of(CostClass::Branch), 6 * 2);
+        assert_eq!(c.of(CostClass::Alu), 1 + 6 + 3 + 6 + 1);
+        assert_eq!(c.of(CostClass::System), 1);
+        assert_eq!(c.taken_branches, 3 + 5);
+        assert_eq!(out.regs[Reg::A1 as usize], 900);
+        // Cut in the middle of an even pass and of an odd one.
+        for max in [1 + 6 + 3, 1 + 6 + 4 + 2] {
+            let out = same(&image, &config(mode, max), &format!("{mode:?} max {max}"));
+            assert_eq!(out.report.counters.instret, max);
+        }
     }
 }
