@@ -126,8 +126,8 @@ pub struct Translator {
     fast: FastPath,
     /// Generations of the L1 instruction and data TLBs the fast-path entries stand on.
     fast_seen: [u64; 2],
-    /// The last L1 hit of a paged translation, so that [`Translator::fast_fill`] right after
-    /// it need not search the TLB again.
+    /// The L1 entry the last translation hit or filled (reset by every translation), so
+    /// that [`Translator::fast_fill`] right after it need not search the TLB again.
     last_l1_hit: Option<L1Hit>,
     /// The mode last decoded from `satp`, with the `satp` value and width it came from:
     /// decoding is on every modelled translation, and `satp` rarely changes.
@@ -268,6 +268,8 @@ impl Translator {
     /// After a modelled translation of `ctx` succeeded: holds its page in the fast path if
     /// the next access to it would resolve the same way with no state change (see
     /// [`crate::fastpath`]) and the whole page is in physical memory of `phys_size` bytes.
+    /// Called right after that translation, it uses the L1 slot the translation remembered;
+    /// called at any other time, it searches the L1 TLB.
     pub fn fast_fill(&mut self, regs: &MmuRegs, ctx: &AccessCtx, phys_size: u64) {
         if !self.fast.enabled() {
             return;
@@ -343,8 +345,7 @@ impl Translator {
     /// for a state-free hit, a store (load) of the page hits the same entry without state
     /// change too, and may be held as well if its own permission (and D, for a store)
     /// allows. A sweep that loads and then stores each page so serves the store from the
-    /// fast path.
-    /// The caller has checked that the page is in physical memory.
+    /// fast path. The caller has checked that the page is in physical memory.
     #[inline]
     fn fast_fill_sibling(
         &mut self,
