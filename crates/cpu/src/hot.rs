@@ -166,6 +166,7 @@ impl<X: Word> Cpu<X> {
                     let Some(exit) = block.exit(k) else {
                         break Ok(true);
                     };
+                    // An exit retires at most the block's `len`, which the budget holds.
                     budget -= u64::from(exit.len);
                     blocks.ran(exit, index, k);
                     pc = next;
@@ -174,7 +175,8 @@ impl<X: Word> Cpu<X> {
                     let costs = *self.costs();
                     blocks.retire_prefix(index, done, &costs, &mut self.counters);
                     let trap = flow.trap.take();
-                    budget -= done as u64 + u64::from(trap.is_some());
+                    let fetched = done as u64 + u64::from(trap.is_some());
+                    budget = budget.saturating_sub(fetched);
                     pc = pc.add(X::from_u64(4 * done as u64));
                     // A stop leaves what the blocks rely on unproven: `step` goes on.
                     break trap.map_or(Ok(true), Err);
