@@ -18,8 +18,8 @@ use atlas_mmu::{
 const LOCAL_REGIONS: usize = 8;
 const GLOBAL_REGIONS: usize = 4;
 const REGIONS: usize = LOCAL_REGIONS + GLOBAL_REGIONS;
-const SPACES: usize = 3;
-const MEM: u64 = 64 << 20;
+pub(crate) const SPACES: usize = 3;
+pub(crate) const MEM: u64 = 64 << 20;
 
 #[derive(Clone, Copy, Debug)]
 enum Region {
@@ -29,8 +29,8 @@ enum Region {
     Table(u64),
 }
 
-struct World {
-    mem: PhysMem,
+pub(crate) struct World {
+    pub mem: PhysMem,
     next_free: u64,
     format: &'static Format,
     linear: bool,
@@ -38,7 +38,9 @@ struct World {
     roots: Vec<u64>,
     /// Per space, per region (global regions share the entry of space 0).
     regions: Vec<[Region; REGIONS]>,
-    rng: Rng,
+    pub rng: Rng,
+    /// Leaves point below this physical page number.
+    ppn_limit: u64,
 }
 
 fn is_global(r: usize) -> bool {
@@ -46,7 +48,12 @@ fn is_global(r: usize) -> bool {
 }
 
 impl World {
-    fn new(format: &'static Format, seed: u64) -> World {
+    pub fn new(format: &'static Format, seed: u64) -> World {
+        World::with_ppn_limit(format, seed, 1 << 20)
+    }
+
+    /// A world whose leaves point below physical page `ppn_limit` (a power of two).
+    pub fn with_ppn_limit(format: &'static Format, seed: u64, ppn_limit: u64) -> World {
         let linear = format.kind == FormatKind::Linear;
         let region_shift = if linear { 21 } else { format.page_shift(1) };
         let mut w = World {
@@ -58,6 +65,7 @@ impl World {
             roots: Vec::new(),
             regions: vec![[Region::Hole; REGIONS]; SPACES],
             rng: Rng(seed),
+            ppn_limit,
         };
         for _ in 0..SPACES {
             let root_bytes = if linear {
@@ -100,7 +108,7 @@ impl World {
         at
     }
 
-    fn pte_size(&self) -> u64 {
+    pub fn pte_size(&self) -> u64 {
         u64::from(self.format.pte_size)
     }
 
@@ -168,7 +176,7 @@ impl World {
     /// in every address space).
     fn random_leaf(&mut self, level: u32, global: bool) -> u64 {
         let align_bits = level * self.format.index_bits;
-        let mut ppn = (self.rng.below(1 << 20) >> align_bits) << align_bits;
+        let mut ppn = (self.rng.below(self.ppn_limit) >> align_bits) << align_bits;
         if level > 0 && self.rng.chance(10) {
             ppn |= 1;
         }
@@ -282,7 +290,7 @@ impl World {
         }
     }
 
-    fn regs(&self, space: usize) -> MmuRegs {
+    pub fn regs(&self, space: usize) -> MmuRegs {
         regs_for(
             self.format,
             self.roots[space],
@@ -291,7 +299,7 @@ impl World {
         )
     }
 
-    fn random_va(&mut self, recent: &[u64]) -> u64 {
+    pub fn random_va(&mut self, recent: &[u64]) -> u64 {
         let rng = &mut self.rng;
         if !recent.is_empty() && rng.chance(75) {
             let page = recent[rng.below(recent.len() as u64) as usize];
@@ -309,19 +317,35 @@ impl World {
     }
 }
 
-fn asid_of(space: usize) -> u16 {
+pub(crate) fn asid_of(space: usize) -> u16 {
     space as u16 + 1
 }
 
-struct Machine {
-    name: &'static str,
-    l1: Geometry,
-    l2: Option<Geometry>,
-    pwc: [Option<Geometry>; 4],
-    hardware_ad: bool,
+pub(crate) struct Machine {
+    pub name: &'static str,
+    pub l1: Geometry,
+    pub l2: Option<Geometry>,
+    pub pwc: [Option<Geometry>; 4],
+    pub hardware_ad: bool,
 }
 
-fn machines(policy: PolicyKind) -> [Machine; 4] {
+impl Machine {
+    /// The machine as a configuration, with the modern latencies.
+    pub fn config(&self, seed: u64) -> MmuConfig {
+        MmuConfig {
+            name: self.name.to_string(),
+            l1i: Some(self.l1),
+            l1d: Some(self.l1),
+            l2: self.l2,
+            pwc: self.pwc,
+            latencies: MmuConfig::modern().latencies,
+            hardware_ad: self.hardware_ad,
+            seed,
+        }
+    }
+}
+
+pub(crate) fn machines(policy: PolicyKind) -> [Machine; 4] {
     let g = |sets, ways| Geometry::new(sets, ways, policy);
     [
         Machine {
@@ -374,17 +398,7 @@ fn run(
     accesses: u64,
 ) -> Tally {
     let mut w = World::new(format, seed);
-    let config = MmuConfig {
-        name: machine.name.to_string(),
-        l1i: Some(machine.l1),
-        l1d: Some(machine.l1),
-        l2: machine.l2,
-        pwc: machine.pwc,
-        latencies: MmuConfig::modern().latencies,
-        hardware_ad: machine.hardware_ad,
-        seed,
-    };
-    let mut tr = Translator::new(config).expect("config");
+    let mut tr = Translator::new(machine.config(seed)).expect("config");
     let reference = ReferenceTranslator {
         hardware_ad: machine.hardware_ad,
     };
@@ -475,6 +489,25 @@ fn run(
 /// Rewrites one leaf of the current space (or a global one) and issues an `sfence.vma` form
 /// that covers it.
 fn mutate_leaf(w: &mut World, tr: &mut Translator, space: usize) {
+    if let Some(m) = mutation(w, space) {
+        for &slot in &m.slots {
+            w.write(slot, m.raw);
+        }
+        tr.sfence_vma(m.flush_va, m.flush_asid);
+    }
+}
+
+/// A rewrite of one leaf (at every slot that holds it) and the `sfence.vma` form that
+/// covers it.
+pub(crate) struct Mutation {
+    pub slots: Vec<u64>,
+    pub raw: u64,
+    pub flush_va: Option<u64>,
+    pub flush_asid: Option<u16>,
+}
+
+/// A random leaf rewrite in the current space (or a global region), not yet applied.
+pub(crate) fn mutation(w: &mut World, space: usize) -> Option<Mutation> {
     let r = w.rng.below(REGIONS as u64) as usize;
     let page = w.rng.below(w.pages_per_region());
     let owner = if is_global(r) { 0 } else { space };
@@ -484,16 +517,13 @@ fn mutate_leaf(w: &mut World, tr: &mut Translator, space: usize) {
     };
     let slots = w.leaf_slots(space, r, page);
     if slots.is_empty() {
-        return;
+        return None;
     }
     let raw = if w.rng.chance(15) {
         0
     } else {
         w.random_leaf(level, is_global(r))
     };
-    for slot in slots {
-        w.write(slot, raw);
-    }
     let va = ((r as u64) << w.region_shift) | (page << PAGE_SHIFT) | w.rng.below(4096);
     let va = if level == 1 {
         ((r as u64) << w.region_shift) | w.rng.below(1 << w.region_shift)
@@ -502,14 +532,19 @@ fn mutate_leaf(w: &mut World, tr: &mut Translator, space: usize) {
     };
     let global = is_global(r);
     let form = w.rng.below(4);
-    let (fva, fasid) = match (form, global) {
+    let (flush_va, flush_asid) = match (form, global) {
         (0, _) => (Some(va), None),
         (1, _) => (None, None),
         (2, false) => (Some(va), Some(asid_of(space))),
         (_, false) => (None, Some(asid_of(space))),
         (_, true) => (Some(va), None),
     };
-    tr.sfence_vma(fva, fasid);
+    Some(Mutation {
+        slots,
+        raw,
+        flush_va,
+        flush_asid,
+    })
 }
 
 fn check_all(format: &'static Format, accesses: u64) -> u64 {

@@ -3,6 +3,7 @@
 mod basebound_segment;
 mod cycles;
 mod differential;
+mod fastpath_differential;
 mod policies;
 mod robustness;
 mod tables;
