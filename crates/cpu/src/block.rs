@@ -17,7 +17,7 @@
 
 use crate::cost::{Costs, Counters, CLASSES};
 use crate::exec::{alu, alu_imm, branch_taken, shift_imm};
-use crate::hot::{BlockEnv, Exit, Flow, LAST_EXIT};
+use crate::hot::{BlockEnv, Exit, Flow};
 use crate::{Cpu, Word};
 use atlas_isa::{
     decode, AluImmOp, AluOp, BranchOp, CostClass, Inst, LoadOp, Reg, ShiftImmOp, StoreOp, Xlen,
@@ -179,7 +179,7 @@ macro_rules! block_ops {
                     $(OpCode::$ld)|* => return self.block_load(bus, ops, i(), pc, env, flow),
                     $(OpCode::$st)|* => return self.block_store(bus, ops, i(), pc, env, flow),
                     OpCode::Fall => {
-                        flow.exit = LAST_EXIT;
+                        flow.exit = op.rd.num();
                         return Some(Exit::Next(pc.add(imm())));
                     }
                     // A branch not taken goes on in the block; taken, it leaves by its exit,
@@ -197,12 +197,13 @@ macro_rules! block_ops {
                     })*
                     OpCode::Jal => {
                         let (target, link) = (pc.add(imm()), Some(op.rd));
-                        return Some(self.block_jump(target, at(), link, LAST_EXIT, i(), flow));
+                        let exit = op.rs2.num();
+                        return Some(self.block_jump(target, at(), link, exit, i(), flow));
                     }
                     OpCode::Jalr => {
                         let target = self.x(op.rs1).add(imm()).and(X::from_i64(!1));
-                        let link = Some(op.rd);
-                        return Some(self.block_jump(target, at(), link, LAST_EXIT, i(), flow));
+                        let (link, exit) = (Some(op.rd), op.rs2.num());
+                        return Some(self.block_jump(target, at(), link, exit, i(), flow));
                     }
                 };
                 self.set_x_lowered(op.rd, r);
@@ -226,9 +227,10 @@ pub(crate) struct Op {
     /// The operation.
     pub code: OpCode,
     /// Destination; never `zero` for a register-writing ALU operation (those are `Nop`).
-    /// A conditional branch, which has none, holds its side-exit number here.
+    /// A conditional branch and `Fall`, which have none, hold their exit number here.
     pub rd: Reg,
     pub rs1: Reg,
+    /// A jump, which has none, holds its exit number here.
     pub rs2: Reg,
     /// The immediate, offset or shift amount; pc-relative ones relative to the entry.
     pub imm: i32,
@@ -319,16 +321,15 @@ pub(crate) struct Block {
     /// Instructions; 0 if the instruction at the entry cannot start a block.
     pub len: u32,
     /// Its side exits in order (exit `k` is the `k`-th conditional branch, taken), then the
-    /// end: its jump, or `Fall`. Never empty.
+    /// end (its jump, or `Fall`), whose number its op holds too. Never empty.
     exits: Box<[BlockExit]>,
 }
 
 impl Block {
-    /// Exit `k`; [`LAST_EXIT`] (or any number past the side exits) is the end.
+    /// Exit `k`.
     #[inline(always)]
     pub fn exit(&self, k: u8) -> Option<&BlockExit> {
-        let last = self.exits.len().checked_sub(1)?;
-        self.exits.get(usize::from(k).min(last))
+        self.exits.get(usize::from(k))
     }
 }
 
@@ -441,8 +442,7 @@ impl BlockPage {
             let (Some(block), Some(cost)) = (self.blocks.get(index), self.costs.get(index)) else {
                 continue;
             };
-            let last = cost.exits.len().saturating_sub(1);
-            let k = usize::from(k).min(last);
+            let k = usize::from(k);
             let (Some(exit), Some(exit_cost)) = (block.exits.get(k), cost.exits.get(k)) else {
                 continue;
             };
@@ -520,12 +520,19 @@ impl BlockPage {
             }
         }
         let len = u32::try_from(ops.len()).ok()?;
-        if !jumps && len != 0 {
+        // The end's exit number, after the side exits: in the `rs2` a jump does not use, or
+        // the `rd` of `Fall`.
+        let end = Reg::ALL[exits.len() % 32];
+        if jumps {
+            if let Some(jump) = ops.last_mut() {
+                jump.rs2 = end;
+            }
+        } else if len != 0 {
             let z = Reg::Zero;
             let imm = i32::try_from(len * 4).ok()?;
             ops.push(Op {
                 code: OpCode::Fall,
-                rd: z,
+                rd: end,
                 rs1: z,
                 rs2: z,
                 imm,

@@ -43,12 +43,9 @@ pub(crate) struct Flow {
     pub held: bool,
     /// The trap of an [`Exit::Trap`].
     pub trap: Option<Trap>,
-    /// The exit number of an [`Exit::Next`]: a side exit or [`LAST_EXIT`].
+    /// The exit number of an [`Exit::Next`] (see [`crate::block::Block::exit`]).
     pub exit: u8,
 }
-
-/// The exit number of a block's end (its jump or `Fall`), past every side exit.
-pub(crate) const LAST_EXIT: u8 = u8::MAX;
 
 /// How a block's run ends.
 #[derive(Clone, Copy)]
@@ -107,7 +104,7 @@ impl<X: Word> Cpu<X> {
             counted: 0,
             held: false,
             trap: None,
-            exit: LAST_EXIT,
+            exit: 0,
         };
         let env = BlockEnv {
             privilege: self.data_privilege(),
