@@ -121,7 +121,7 @@ macro_rules! block_ops {
         /// The size of the data access of the load or store `code` and whether a load
         /// sign-extends (none for other operations).
         #[inline(always)]
-        pub(crate) fn access_of(code: OpCode) -> (u8, bool) {
+        pub(crate) const fn access_of(code: OpCode) -> (u8, bool) {
             match code {
                 $(OpCode::$ld => {
                     let op = LoadOp::$ld;
@@ -176,8 +176,18 @@ macro_rules! block_ops {
                     OpCode::Lui => imm(),
                     OpCode::Auipc => pc.add(imm()),
                     OpCode::Nop => return None,
-                    $(OpCode::$ld)|* => return self.block_load(bus, ops, i(), pc, env, flow),
-                    $(OpCode::$st)|* => return self.block_store(bus, ops, i(), pc, env, flow),
+                    // One copy per size, so the bus's access of that size is a plain copy.
+                    $(OpCode::$ld => {
+                        const ACCESS: (u8, bool) = access_of(OpCode::$ld);
+                        let i = i();
+                        return self
+                            .block_load::<B, { ACCESS.0 }, { ACCESS.1 }>(bus, ops, i, pc, env, flow);
+                    })*
+                    $(OpCode::$st => {
+                        const ACCESS: (u8, bool) = access_of(OpCode::$st);
+                        let i = i();
+                        return self.block_store::<B, { ACCESS.0 }>(bus, ops, i, pc, env, flow);
+                    })*
                     OpCode::Fall => {
                         flow.exit = op.rd.num();
                         return Some(Exit::Next(pc.add(imm())));

@@ -16,7 +16,7 @@
 //! the next fetch through it). Otherwise the loop ends after that instruction and the run
 //! loop carries on with `step`.
 
-use crate::block::{access_of, BlockPage, Op, OpCode};
+use crate::block::{BlockPage, Op, OpCode};
 use crate::exec::FetchPage;
 use crate::icache::slot_of;
 use crate::{Cpu, Trap, Word};
@@ -245,10 +245,11 @@ impl<X: Word> Cpu<X> {
         Exit::Next(target)
     }
 
-    /// The load `ops[i]` of a block: as [`Cpu::load`], then [`Cpu::after_data_access`].
+    /// The load `ops[i]` of a block, of `SIZE` bytes, sign-extended if `SIGNED`: as
+    /// [`Cpu::load`], then [`Cpu::after_data_access`].
     /// Out of line, as the bus access makes it long.
     #[inline(never)]
-    pub(crate) fn block_load<B: Bus>(
+    pub(crate) fn block_load<B: Bus, const SIZE: u8, const SIGNED: bool>(
         &mut self,
         bus: &mut B,
         ops: &[Op],
@@ -258,7 +259,7 @@ impl<X: Word> Cpu<X> {
         flow: &mut Flow,
     ) -> Option<Exit<X>> {
         let o = ops.get(i)?;
-        let (size, signed) = access_of(o.code);
+        let (size, signed) = (SIZE, SIGNED);
         let addr = self.x(o.rs1).add(X::from_i64(i64::from(o.imm)));
         let ctx = Self::block_ctx(
             addr,
@@ -286,9 +287,10 @@ impl<X: Word> Cpu<X> {
         self.after_data_access(bus, ops, i, env, flow)
     }
 
-    /// The store `ops[i]` of a block: as [`Cpu::store`], then [`Cpu::after_data_access`].
+    /// The store `ops[i]` of a block, of `SIZE` bytes: as [`Cpu::store`], then
+    /// [`Cpu::after_data_access`].
     #[inline(never)]
-    pub(crate) fn block_store<B: Bus>(
+    pub(crate) fn block_store<B: Bus, const SIZE: u8>(
         &mut self,
         bus: &mut B,
         ops: &[Op],
@@ -298,7 +300,7 @@ impl<X: Word> Cpu<X> {
         flow: &mut Flow,
     ) -> Option<Exit<X>> {
         let o = ops.get(i)?;
-        let (size, _) = access_of(o.code);
+        let size = SIZE;
         let addr = self.x(o.rs1).add(X::from_i64(i64::from(o.imm)));
         let ctx = Self::block_ctx(
             addr,
