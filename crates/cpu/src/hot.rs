@@ -3,12 +3,13 @@
 //!
 //! Everything a block does is counted exactly as [`Cpu::step`] would count it, one
 //! instruction at a time: `instret`, the per-class counts and the class cycles are retired
-//! per run of a block from the precomputed sums of the exit it left by; fetches are counted
-//! through the bus's
+//! per run of a block from the precomputed sums of the exit it left by (one count per run,
+//! summed into the counters when the loop ends); fetches are counted through the bus's
 //! [`Bus::fetch_again`] (the first after anything touched the bus) and
 //! [`Bus::fetch_again_n`] (the rest, which cannot find the entry changed); taken branches,
-//! data accesses and their cycles as they happen. `pc` and the cycles stay in locals till the
-//! loop ends.
+//! data accesses and their cycles as they happen. `pc`, the taken branches and the cycles
+//! stay in locals till the loop ends. A run that stops inside a block (a trap, the end of
+//! what a data access proved) retires the instructions before that point one by one.
 //!
 //! Loads and stores call the bus directly. After one, the block goes on only if what it
 //! relies on still holds: no write to a page holding decoded instructions was noted (the
