@@ -5,7 +5,7 @@
 use atlas_asm::{assemble_str, Image, Options};
 use atlas_cpu::Word;
 use atlas_isa::Xlen;
-use atlas_os::{ExitReason, GuestIo, MmuMode, OsConfig, Process};
+use atlas_os::{CapturedIo, ExitReason, MmuMode, OsConfig, Process};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::path::Path;
 use std::time::Duration;
@@ -37,12 +37,8 @@ fn shortened(file: &str, xlen: Xlen, equs: &[(&str, &str)]) -> Image {
 /// Runs `image` to its end; returns the instructions retired.
 fn run<X: Word>(image: &Image, config: &OsConfig) -> u64 {
     let mut process = Process::<X>::load(image, config).expect("loads");
-    let (mut stdout, mut stderr, mut stdin) = (Vec::new(), Vec::new(), &[][..]);
-    let mut io = GuestIo {
-        stdin: &mut stdin,
-        stdout: &mut stdout,
-        stderr: &mut stderr,
-    };
+    let mut streams = CapturedIo::new(&[]);
+    let mut io = streams.io();
     let exit = process.run(&mut io, config.max_insns);
     assert_eq!(exit, ExitReason::Exited(0));
     process.cpu().counters().instret

@@ -7,7 +7,7 @@ use atlas_asm::{assemble_str, Image, Options};
 use atlas_cpu::{Trap, Word};
 use atlas_isa::{encode, AluImmOp, CostClass, Inst, Reg, Xlen};
 use atlas_mmu::{AccessKind, Bus};
-use atlas_os::{ExitReason, GuestIo, MmuMode, OsConfig, Process, RunReport};
+use atlas_os::{CapturedIo, ExitReason, MmuMode, OsConfig, Process, RunReport};
 
 /// Everything a run can be observed by.
 #[derive(Debug, PartialEq, Eq)]
@@ -21,12 +21,8 @@ struct Outcome {
 fn run_as<X: Word>(image: &Image, config: &OsConfig, icache: bool) -> Outcome {
     let mut process = Process::<X>::load(image, config).unwrap_or_else(|e| panic!("{e}"));
     process.cpu_mut().set_icache(icache);
-    let (mut stdout, mut stderr, mut stdin) = (Vec::new(), Vec::new(), &[][..]);
-    let mut io = GuestIo {
-        stdin: &mut stdin,
-        stdout: &mut stdout,
-        stderr: &mut stderr,
-    };
+    let mut streams = CapturedIo::new(&[]);
+    let mut io = streams.io();
     let exit = process.run(&mut io, config.max_insns);
     Outcome {
         regs: Reg::ALL.iter().map(|&r| process.cpu().reg(r)).collect(),

@@ -6,7 +6,7 @@ use atlas_asm::{assemble_str, load_program, Image, Options};
 use atlas_cpu::Word;
 use atlas_isa::{encode, AluImmOp, Inst, Reg, Xlen};
 use atlas_mmu::{Bus, MmuConfig, PolicyKind};
-use atlas_os::{ExitReason, GuestIo, MmuMode, OsConfig, Process, RunReport};
+use atlas_os::{CapturedIo, ExitReason, MmuMode, OsConfig, Process, RunReport};
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
@@ -47,12 +47,8 @@ fn run_as<X: Word>(image: &Image, config: &OsConfig, stdin: &[u8], s: Speedups) 
     let mut process = Process::<X>::load(image, config).unwrap_or_else(|e| panic!("{e}"));
     process.bus_mut().set_fast_path(s.fast_path);
     process.cpu_mut().set_icache(s.icache);
-    let (mut stdout, mut stderr, mut stdin) = (Vec::new(), Vec::new(), stdin);
-    let mut io = GuestIo {
-        stdin: &mut stdin,
-        stdout: &mut stdout,
-        stderr: &mut stderr,
-    };
+    let mut streams = CapturedIo::new(stdin);
+    let mut io = streams.io();
     let exit = process.run(&mut io, config.max_insns);
     let regs = Reg::ALL.iter().map(|&r| process.cpu().reg(r)).collect();
     let bus_cycles = process.bus().cycles();
@@ -63,7 +59,7 @@ fn run_as<X: Word>(image: &Image, config: &OsConfig, stdin: &[u8], s: Speedups) 
         .to_vec();
     Outcome {
         report: process.report(exit),
-        stdout,
+        stdout: streams.stdout,
         regs,
         bus_cycles,
         memory,
@@ -239,12 +235,8 @@ fn the_fast_path_serves_the_hot_loop() {
         ..OsConfig::default()
     };
     let mut process = Process::<u64>::load(&image, &config).expect("loads");
-    let (mut stdout, mut stderr, mut stdin) = (Vec::new(), Vec::new(), &[][..]);
-    let mut io = GuestIo {
-        stdin: &mut stdin,
-        stdout: &mut stdout,
-        stderr: &mut stderr,
-    };
+    let mut streams = CapturedIo::new(&[]);
+    let mut io = streams.io();
     let exit = process.run(&mut io, config.max_insns);
     assert_eq!(exit, ExitReason::Exited(0));
     let fast = process

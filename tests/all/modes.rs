@@ -5,7 +5,7 @@
 
 use atlas_asm::{assemble_str, load_program, Options};
 use atlas_isa::Xlen;
-use atlas_os::{run_image, ExitReason, GuestIo, MmuMode, OsConfig, RunReport};
+use atlas_os::{run_image, CapturedIo, ExitReason, MmuMode, OsConfig, RunReport};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -62,14 +62,10 @@ fn run_in(
         mmu_mode: Some(mode),
         ..OsConfig::default()
     };
-    let (mut stdout, mut stderr, mut stdin) = (Vec::new(), Vec::new(), stdin);
-    let mut io = GuestIo {
-        stdin: &mut stdin,
-        stdout: &mut stdout,
-        stderr: &mut stderr,
-    };
+    let mut streams = CapturedIo::new(stdin);
+    let mut io = streams.io();
     let report = run_image(image, &config, &mut io).unwrap_or_else(|e| panic!("{mode}: {e}"));
-    (stdout, report)
+    (streams.stdout, report)
 }
 
 fn load(path: &Path, xlen: Xlen) -> atlas_asm::Image {

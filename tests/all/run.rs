@@ -4,7 +4,7 @@
 
 use atlas_asm::{load_program, Options};
 use atlas_isa::Xlen;
-use atlas_os::{run_image, ExitReason, GuestIo, OsConfig};
+use atlas_os::{run_image, CapturedIo, ExitReason, OsConfig};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -47,14 +47,10 @@ fn run_program(path: &Path, xlen: Xlen, stdin: &[u8]) -> (Vec<u8>, ExitReason) {
         ..OsConfig::default()
     };
     config.args = vec![path.display().to_string()];
-    let (mut stdout, mut stderr, mut stdin) = (Vec::new(), Vec::new(), stdin);
-    let mut io = GuestIo {
-        stdin: &mut stdin,
-        stdout: &mut stdout,
-        stderr: &mut stderr,
-    };
+    let mut streams = CapturedIo::new(stdin);
+    let mut io = streams.io();
     let report = run_image(&image, &config, &mut io).unwrap_or_else(|e| panic!("{e}"));
-    (stdout, report.exit)
+    (streams.stdout, report.exit)
 }
 
 #[test]
@@ -253,12 +249,8 @@ fn run_source(source: &str, xlen: Xlen) -> ExitReason {
     };
     let image =
         atlas_asm::assemble_str(source, "inline.s", &options).unwrap_or_else(|e| panic!("{e}"));
-    let (mut stdout, mut stderr, mut stdin) = (Vec::new(), Vec::new(), &b""[..]);
-    let mut io = GuestIo {
-        stdin: &mut stdin,
-        stdout: &mut stdout,
-        stderr: &mut stderr,
-    };
+    let mut streams = CapturedIo::new(b"");
+    let mut io = streams.io();
     // Bare mode: no translation cycles, so rdcycle differences are the core's alone.
     let config = OsConfig {
         phys_mem: 16 << 20,

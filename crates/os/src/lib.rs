@@ -12,7 +12,7 @@ pub mod syscall;
 
 pub use mm::{Fit, MmStats, MmuMode, OsCosts};
 pub use process::Process;
-pub use syscall::{GuestIo, LinuxBasics, Outcome, SyscallArgs, SyscallEnv, Syscalls};
+pub use syscall::{CapturedIo, GuestIo, LinuxBasics, Outcome, SyscallArgs, SyscallEnv, Syscalls};
 
 use atlas_asm::Image;
 use atlas_cpu::{Costs, Counters, Trap};

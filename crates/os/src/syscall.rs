@@ -21,6 +21,37 @@ pub struct GuestIo<'a> {
     pub stderr: &'a mut dyn Write,
 }
 
+/// Standard streams held in memory: input read from a byte slice, output and error
+/// collected, for tests, benches and tools that look at what a guest printed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CapturedIo<'a> {
+    /// What the guest reads from file descriptor 0 (consumed as it reads).
+    pub stdin: &'a [u8],
+    /// What it wrote to file descriptor 1.
+    pub stdout: Vec<u8>,
+    /// What it wrote to file descriptor 2.
+    pub stderr: Vec<u8>,
+}
+
+impl<'a> CapturedIo<'a> {
+    /// Streams with `stdin` as input and nothing written yet.
+    pub fn new(stdin: &'a [u8]) -> CapturedIo<'a> {
+        CapturedIo {
+            stdin,
+            ..CapturedIo::default()
+        }
+    }
+
+    /// The streams as a run takes them.
+    pub fn io(&mut self) -> GuestIo<'_> {
+        GuestIo {
+            stdin: &mut self.stdin,
+            stdout: &mut self.stdout,
+            stderr: &mut self.stderr,
+        }
+    }
+}
+
 /// One system call as the guest made it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SyscallArgs {

@@ -47,17 +47,12 @@ struct Captured {
 }
 
 fn run(image: &Image, config: &OsConfig, stdin: &[u8]) -> Captured {
-    let (mut stdout, mut stderr, mut input) = (Vec::new(), Vec::new(), stdin);
-    let mut io = GuestIo {
-        stdin: &mut input,
-        stdout: &mut stdout,
-        stderr: &mut stderr,
-    };
-    let report = run_image(image, config, &mut io).expect("starts");
+    let mut streams = CapturedIo::new(stdin);
+    let report = run_image(image, config, &mut streams.io()).expect("starts");
     Captured {
         report,
-        stdout,
-        stderr,
+        stdout: streams.stdout,
+        stderr: streams.stderr,
     }
 }
 
@@ -337,13 +332,8 @@ fn faults_and_the_instruction_limit_end_the_run() {
 fn an_image_outside_physical_memory_is_a_host_error() {
     let mut img = image(Xlen::X64, &hello(1, 0), b"");
     img.segments[0].vaddr = 1 << 40;
-    let (mut o, mut e, mut i) = (Vec::new(), Vec::new(), &b""[..]);
-    let mut io = GuestIo {
-        stdin: &mut i,
-        stdout: &mut o,
-        stderr: &mut e,
-    };
-    let err = run_image(&img, &small(), &mut io).map_err(|e| e.to_string());
+    let mut streams = CapturedIo::new(b"");
+    let err = run_image(&img, &small(), &mut streams.io()).map_err(|e| e.to_string());
     assert_eq!(
         err,
         Err(
@@ -386,8 +376,8 @@ mod syscall_fuzz {
         ) {
             let mut bus = SystemBus::new(PhysMem::new(1 << 20).expect("1 MiB"));
             let mut linux = LinuxBasics;
-            let (mut stdout, mut stderr, mut stdin) = (Vec::new(), Vec::new(), &b"input"[..]);
-            let mut io = GuestIo { stdin: &mut stdin, stdout: &mut stdout, stderr: &mut stderr };
+            let mut streams = CapturedIo::new(b"input");
+            let mut io = streams.io();
             for (nr, a0, a1, a2) in calls {
                 let call = SyscallArgs { nr, args: [a0, a1, a2, 0, 0, 0] };
                 let mut env = SyscallEnv { bus: &mut bus, io: &mut io, xlen: Xlen::X64 };
@@ -426,16 +416,12 @@ mod program_fuzz {
 fn a_process_resumes_after_its_instruction_budget() {
     let img = image(Xlen::X64, &hello(1, 5), b"hello\n");
     let mut process = Process::<u64>::load(&img, &small()).expect("loads");
-    let (mut stdout, mut stderr, mut stdin) = (Vec::new(), Vec::new(), &b""[..]);
-    let mut io = GuestIo {
-        stdin: &mut stdin,
-        stdout: &mut stdout,
-        stderr: &mut stderr,
-    };
+    let mut streams = CapturedIo::new(b"");
+    let mut io = streams.io();
     assert_eq!(process.run(&mut io, 4), ExitReason::InstructionLimit);
     assert_eq!(process.cpu().pc(), TEXT + 16);
     assert_eq!(process.run(&mut io, 100), ExitReason::Exited(5));
     let report = process.report(ExitReason::Exited(5));
     assert_eq!((report.counters.instret, report.syscalls), (9, 2));
-    assert_eq!(stdout, b"hello\n");
+    assert_eq!(streams.stdout, b"hello\n");
 }

@@ -5,7 +5,7 @@
 use atlas_asm::{assemble_str, Image, Options};
 use atlas_isa::Xlen;
 use atlas_mmu::FlushKind;
-use atlas_os::{run_image, ExitReason, GuestIo, MmuMode, OsConfig, RunReport};
+use atlas_os::{run_image, CapturedIo, ExitReason, MmuMode, OsConfig, RunReport};
 
 fn assemble(source: &str, xlen: Xlen) -> Image {
     let options = Options {
@@ -22,12 +22,8 @@ fn run(image: &Image, mode: MmuMode) -> RunReport {
         mmu_mode: Some(mode),
         ..OsConfig::default()
     };
-    let (mut stdout, mut stderr, mut stdin) = (Vec::new(), Vec::new(), &b""[..]);
-    let mut io = GuestIo {
-        stdin: &mut stdin,
-        stdout: &mut stdout,
-        stderr: &mut stderr,
-    };
+    let mut streams = CapturedIo::new(b"");
+    let mut io = streams.io();
     run_image(image, &config, &mut io).unwrap_or_else(|e| panic!("{e}"))
 }
 

@@ -8,7 +8,7 @@
 
 use atlas_asm::{assemble_str, Options};
 use atlas_isa::Xlen;
-use atlas_os::{run_image, ExitReason, GuestIo, OsConfig};
+use atlas_os::{run_image, CapturedIo, ExitReason, OsConfig};
 use std::fmt::Write as _;
 
 /// A small deterministic generator (SplitMix64).
@@ -224,14 +224,10 @@ fn run_source(source: &str, xlen: Xlen) -> (Vec<u8>, ExitReason) {
         max_insns: 100_000,
         ..OsConfig::default()
     };
-    let (mut stdout, mut stderr, mut stdin) = (Vec::new(), Vec::new(), &b""[..]);
-    let mut io = GuestIo {
-        stdin: &mut stdin,
-        stdout: &mut stdout,
-        stderr: &mut stderr,
-    };
+    let mut streams = CapturedIo::new(b"");
+    let mut io = streams.io();
     let report = run_image(&image, &config, &mut io).unwrap_or_else(|e| panic!("{e}"));
-    (stdout, report.exit)
+    (streams.stdout, report.exit)
 }
 
 #[test]
