@@ -1,59 +1,21 @@
 //! Base-bounds mode through the address-space interface: the layout, the move to a larger
 //! region when `brk` and `mmap` outgrow the bound, and the out-of-memory answers.
 
-use atlas_asm::{Image, LineTable, Perms, Segment};
+use atlas_asm::Image;
 use atlas_isa::{errno, Xlen};
-use atlas_mmu::{AccessCtx, AccessKind, Bus, MmuConfig, PhysMem, Privilege, SystemBus};
+use atlas_mmu::{AccessKind, Bus, MmuConfig, PhysMem, SystemBus};
 use atlas_os::mm::basebound::{BaseBoundsSpace, MMAP_GAP};
-use atlas_os::mm::{
-    AddressSpace, FaultOutcome, Fit, MmEnv, MmParams, MmapArgs, OsCosts, MAP_ANONYMOUS,
-    MAP_PRIVATE, PROT_READ, PROT_WRITE,
-};
+use atlas_os::mm::{AddressSpace, FaultOutcome, Fit, MmEnv, MmParams, OsCosts};
 
-const PAGE: u64 = 4096;
+mod support;
+use support::{anon, extra, text_image, user_byte, PAGE};
 
 fn image() -> Image {
-    Image {
-        xlen: Xlen::X32,
-        entry: 0x10000,
-        segments: vec![Segment {
-            name: ".text".into(),
-            vaddr: 0x10000,
-            data: vec![0x13; 0x100],
-            mem_size: 0x100,
-            perms: Perms::RX,
-        }],
-        symbols: Vec::new(),
-        lines: LineTable::default(),
-    }
-}
-
-fn anon(len: u64) -> MmapArgs {
-    MmapArgs {
-        addr: 0,
-        len,
-        prot: PROT_READ | PROT_WRITE,
-        flags: MAP_PRIVATE | MAP_ANONYMOUS,
-        fd: u64::MAX,
-        offset: 0,
-    }
-}
-
-fn extra(space: &dyn AddressSpace, name: &str) -> u64 {
-    let stats = space.stats();
-    let found = stats.extra.iter().find(|(n, _)| *n == name);
-    found.map(|&(_, v)| v).expect("counter reported")
+    text_image(Xlen::X32)
 }
 
 fn access(bus: &mut SystemBus, va: u64, kind: AccessKind) -> Result<u64, atlas_mmu::MemFault> {
-    bus.translate(AccessCtx {
-        va,
-        kind,
-        size: 1,
-        privilege: Privilege::User,
-        asid: 0,
-        pc: 0,
-    })
+    bus.translate(user_byte(va, kind))
 }
 
 #[test]

@@ -2,33 +2,19 @@
 //! relocation and then compactions, with every figure checked exactly, and fault reasons
 //! that name the segment.
 
-use atlas_asm::{Image, LineTable, Perms, Segment};
+use atlas_asm::Image;
 use atlas_isa::Xlen;
 use atlas_mmu::{AccessCtx, AccessKind, Bus, MmuConfig, PhysMem, Privilege, SystemBus};
 use atlas_os::mm::segmented::{SegmentedSpace, HEAP_BASE, MMAP_BASE, STACK_TOP};
-use atlas_os::mm::{
-    AddressSpace, FaultOutcome, Fit, MmEnv, MmParams, MmapArgs, OsCosts, MAP_ANONYMOUS,
-    MAP_PRIVATE, PROT_READ, PROT_WRITE,
-};
+use atlas_os::mm::{AddressSpace, FaultOutcome, Fit, MmEnv, MmParams, OsCosts};
 
-const PAGE: u64 = 4096;
+mod support;
+use support::{anon, extra, text_image, user_byte, PAGE};
 
 /// A one-page text image at 0x10000: the code segment is 0x11000 bytes (17 pages), since
 /// segment offsets start at VA 0.
 fn image() -> Image {
-    Image {
-        xlen: Xlen::X64,
-        entry: 0x10000,
-        segments: vec![Segment {
-            name: ".text".into(),
-            vaddr: 0x10000,
-            data: vec![0x13; 0x100],
-            mem_size: 0x100,
-            perms: Perms::RX,
-        }],
-        symbols: Vec::new(),
-        lines: LineTable::default(),
-    }
+    text_image(Xlen::X64)
 }
 
 fn bus(phys: u64) -> SystemBus {
@@ -36,46 +22,14 @@ fn bus(phys: u64) -> SystemBus {
     SystemBus::with_mmu(mem, Xlen::X64, MmuConfig::modern()).expect("machine")
 }
 
-fn anon(len: u64) -> MmapArgs {
-    MmapArgs {
-        addr: 0,
-        len,
-        prot: PROT_READ | PROT_WRITE,
-        flags: MAP_PRIVATE | MAP_ANONYMOUS,
-        fd: u64::MAX,
-        offset: 0,
-    }
-}
-
-fn extra(space: &dyn AddressSpace, name: &str) -> u64 {
-    let stats = space.stats();
-    let found = stats.extra.iter().find(|(n, _)| *n == name);
-    found.map(|&(_, v)| v).expect("counter reported")
-}
-
 /// Loads through the bus as the guest would (translated by the segment registers).
 fn load_byte(bus: &mut SystemBus, va: u64) -> u64 {
-    let ctx = AccessCtx {
-        va,
-        kind: AccessKind::Load,
-        size: 1,
-        privilege: Privilege::User,
-        asid: 0,
-        pc: 0,
-    };
-    bus.load(ctx).expect("mapped")
+    bus.load(user_byte(va, AccessKind::Load)).expect("mapped")
 }
 
 fn store_byte(bus: &mut SystemBus, va: u64, value: u64) {
-    let ctx = AccessCtx {
-        va,
-        kind: AccessKind::Store,
-        size: 1,
-        privilege: Privilege::User,
-        asid: 0,
-        pc: 0,
-    };
-    bus.store(ctx, value).expect("mapped");
+    bus.store(user_byte(va, AccessKind::Store), value)
+        .expect("mapped");
 }
 
 #[test]
