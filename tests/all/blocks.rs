@@ -323,3 +323,96 @@ fn a_side_exit_retires_only_the_instructions_before_it() {
         }
     }
 }
+
+/// Six passes of a loop with an `if` inside: the branch jumps forward within the block when
+/// the loaded word is zero (words 1, 0, 1, 1, 0, 1), and the loop's branch back to the
+/// entry runs the block again. In the fault variant the word loaded after the join comes
+/// through a pointer table whose fifth pointer (a pass that skips) is `BAD`.
+fn skipping(bad: Option<u64>) -> String {
+    let join_load = if bad.is_some() {
+        "    lw t1, 0(s2)\n    addi s2, s2, 4\njoin_load:\n    lw a4, 0(t1)\n"
+    } else {
+        ""
+    };
+    let bad = bad.unwrap_or(0);
+    format!(
+        "    .text
+    .globl _start
+_start:
+    la s1, words
+    la s2, pointers
+    li s0, 6
+loop:
+    lw a2, 0(s1)
+    addi s1, s1, 4
+    beqz a2, join
+    addi a0, a0, 10
+    mul a3, a0, a2
+join:
+{join_load}    addi s0, s0, -1
+    bnez s0, loop
+    li a7, 93
+    ecall
+    .data
+words:
+    .word 1, 0, 1, 1, 0, 1
+pointers:
+    .word words, words, words, words, {bad}, words
+"
+    )
+}
+
+#[test]
+fn a_branch_forward_within_a_block_retires_only_what_ran() {
+    // 5 before the loop; passes of 7 (word 1) or 5 (word 0, the `if` skipped); li, ecall.
+    let total = 5 + 4 * 7 + 2 * 5 + 2;
+    for (xlen, mode) in machines() {
+        let image = assemble(&skipping(None), xlen);
+        for max in 1..=total + 1 {
+            let out = same(&image, &config(mode, max), &format!("{mode:?} max {max}"));
+            let want = if max < total {
+                ExitReason::InstructionLimit
+            } else {
+                ExitReason::Exited(40)
+            };
+            assert_eq!(out.report.exit, want, "{mode:?} max {max}");
+            assert_eq!(
+                out.report.counters.instret,
+                max.min(total),
+                "{mode:?} max {max}"
+            );
+        }
+        let out = same(&image, &config(mode, 1000), &format!("{mode:?}"));
+        // Two `if`s skipped and five branches back to the loop.
+        assert_eq!(out.report.counters.taken_branches, 2 + 5, "{mode:?}");
+        assert_eq!(out.report.counters.per_class[CostClass::Mul as usize], 4);
+        assert_eq!(out.report.counters.loads, 6);
+    }
+}
+
+#[test]
+fn a_fault_after_a_skip_in_the_same_run_retires_what_ran_before_it() {
+    for (xlen, mode) in machines() {
+        let bad = if mode == MmuMode::Bare {
+            0x7ff_0000
+        } else {
+            0x10
+        };
+        let image = assemble(&skipping(Some(bad)), xlen);
+        let join_load = symbol(&image, "join_load");
+        let out = same(&image, &config(mode, 1000), &format!("{mode:?}"));
+        let ExitReason::Fault { trap, pc, .. } = out.report.exit else {
+            panic!("{mode:?}: {:?}", out.report.exit);
+        };
+        assert_eq!((pc, out.pc), (join_load, join_load), "{mode:?}");
+        let Trap::Memory(access) = trap else {
+            panic!("{mode:?}: {trap:?}");
+        };
+        assert_eq!((access.va, access.kind), (bad, AccessKind::Load));
+        // 5 before the loop; passes of 10 (word 1) or 8 (word 0): words 1, 0, 1, 1; then
+        // the fifth pass (word 0) up to the faulting load: lw, addi, beqz, lw, addi.
+        assert_eq!(out.report.counters.instret, 5 + 3 * 10 + 8 + 5, "{mode:?}");
+        assert_eq!(out.report.counters.taken_branches, 1 + 4 + 1, "{mode:?}");
+        assert_eq!(out.regs[Reg::A0 as usize], 30);
+    }
+}

@@ -4,7 +4,9 @@
 //! first jump (`jal`, `jalr`), or up to the first instruction a block cannot hold (CSR and
 //! system instructions, undecodable words) or the end of the page. Each conditional branch
 //! in it is a side exit: taken, it leaves the block; not taken, the block goes on (so an
-//! `if` inside a loop does not cut the loop body in two). Each instruction is lowered to a
+//! `if` inside a loop does not cut the loop body in two). A taken branch whose target is a
+//! later instruction of the same block does not leave it: the run skips ahead, and retires
+//! the instructions it passed over fewer (each side exit carries what its skip passes over). Each instruction is lowered to a
 //! compact [`Op`] (one operation code, register numbers, one immediate already made relative
 //! to the block's entry), and for each way out the block carries how many instructions a run
 //! leaving there retires, their class cycles and per-class counts, so the run loop retires a
@@ -103,11 +105,7 @@ macro_rules! block_ops {
                 | Inst::System { .. }
                 | Inst::SfenceVma { .. } => return None,
             };
-            let role = match code {
-                $(OpCode::$br)|* => Role::Exit,
-                OpCode::Jal | OpCode::Jalr => Role::End,
-                _ => Role::Body,
-            };
+            let role = lower_role(code);
             let writes_zero = rd == z
                 && matches!(
                     code,
@@ -116,6 +114,15 @@ macro_rules! block_ops {
                 );
             let code = if writes_zero { OpCode::Nop } else { code };
             Some((Op { code, rd, rs1, rs2, imm }, role))
+        }
+
+        /// What an op of `code` is to its block.
+        fn lower_role(code: OpCode) -> Role {
+            match code {
+                $(OpCode::$br)|* => Role::Exit,
+                OpCode::Jal | OpCode::Jalr => Role::End,
+                _ => Role::Body,
+            }
         }
 
         /// The size of the data access of the load or store `code` and whether a load
@@ -199,6 +206,12 @@ macro_rules! block_ops {
                             return None;
                         }
                         let (target, exit) = (pc.add(imm()), op.rd.num());
+                        // A target later in this block: go on from there (a skip).
+                        if let Some(to) = skip_target(ops, i(), op.imm) {
+                            self.set_last_jump_from(at());
+                            *taken += 1;
+                            return Some(Exit::Skip { to, exit });
+                        }
                         let exit = self.block_jump(target, at(), None, exit, i(), flow);
                         if let Exit::Next(..) = exit {
                             *taken += 1;
@@ -221,6 +234,16 @@ macro_rules! block_ops {
             }
         }
     };
+}
+
+/// The op a taken branch at op `i` with entry-relative target `imm` skips to when the
+/// target is a later instruction of the same block (not its closing `Fall`); `None` when
+/// the branch leaves the block.
+#[inline(always)]
+pub(crate) fn skip_target(ops: &[Op], i: usize, imm: i32) -> Option<usize> {
+    let offset = u32::try_from(imm).ok().filter(|o| o & 3 == 0)?;
+    let to = (offset / 4) as usize;
+    (to > i && ops.get(to).is_some_and(|op| op.code != OpCode::Fall)).then_some(to)
 }
 
 /// The index of `op` in `ops`, which holds it (computed from the addresses, so the op loop
@@ -295,6 +318,14 @@ impl ClassTally {
             *slot = slot.wrapping_add(n.wrapping_mul(times));
         }
     }
+
+    /// Takes the tally, `times` over, back out of counts indexed by class.
+    fn remove(&self, per_class: &mut [u64; CLASSES], times: u64) {
+        for (&c, &n) in self.class.iter().zip(&self.count).take(self.len) {
+            let slot = &mut per_class[c as usize];
+            *slot = slot.wrapping_sub(n.wrapping_mul(times));
+        }
+    }
 }
 
 /// What a lowered instruction is to its block.
@@ -321,6 +352,12 @@ pub(crate) struct BlockExit {
     /// ([`BlockPage::retire_runs`]); a cell, so the run loop counts through the reference
     /// it executes the block from.
     runs: Cell<u64>,
+    /// For a side exit whose branch targets a later instruction of the block: the
+    /// instructions a taken branch skips (it goes on in the block instead of leaving).
+    pub skipped: u32,
+    /// Taken skips not yet retired: each takes the skipped instructions back out of the
+    /// run it was part of.
+    skips: Cell<u64>,
 }
 
 /// A block: its ops and its exits.
@@ -350,6 +387,10 @@ struct ExitCost {
     cycles: u64,
     /// Those instructions per class.
     classes: ClassTally,
+    /// The class cycles of the instructions a skip by this exit's branch passes over.
+    skipped_cycles: u64,
+    /// Those instructions per class.
+    skipped_classes: ClassTally,
 }
 
 /// What retiring (part of) a block adds to the counters.
@@ -431,10 +472,22 @@ impl BlockPage {
     #[inline(always)]
     pub fn ran(&self, exit: &BlockExit, index: usize, k: u8) {
         let runs = exit.runs.get();
-        if runs == 0 {
+        if runs == 0 && exit.skips.get() == 0 {
             self.first_run(index, k);
         }
         exit.runs.set(runs + 1);
+    }
+
+    /// Notes a skip by the branch of side exit `k` (`exit`) of the block at `index`: the
+    /// run it is part of retires `exit.skipped` instructions fewer, taken back out by
+    /// [`BlockPage::retire_runs`].
+    #[inline(always)]
+    pub fn skipped(&self, exit: &BlockExit, index: usize, k: u8) {
+        let skips = exit.skips.get();
+        if skips == 0 && exit.runs.get() == 0 {
+            self.first_run(index, k);
+        }
+        exit.skips.set(skips + 1);
     }
 
     #[cold]
@@ -456,13 +509,18 @@ impl BlockPage {
             let (Some(exit), Some(exit_cost)) = (block.exits.get(k), cost.exits.get(k)) else {
                 continue;
             };
-            let runs = exit.runs.take();
+            let (runs, skips) = (exit.runs.take(), exit.skips.take());
             let c = &mut *counters;
             c.instret = c
                 .instret
-                .wrapping_add(u64::from(exit.len).wrapping_mul(runs));
-            c.cycles = c.cycles.wrapping_add(exit_cost.cycles.wrapping_mul(runs));
+                .wrapping_add(u64::from(exit.len).wrapping_mul(runs))
+                .wrapping_sub(u64::from(exit.skipped).wrapping_mul(skips));
+            c.cycles = c
+                .cycles
+                .wrapping_add(exit_cost.cycles.wrapping_mul(runs))
+                .wrapping_sub(exit_cost.skipped_cycles.wrapping_mul(skips));
             exit_cost.classes.apply(&mut c.per_class, runs);
+            exit_cost.skipped_classes.remove(&mut c.per_class, skips);
         }
         self.ran.get_mut().clear();
     }
@@ -517,8 +575,15 @@ impl BlockPage {
                 exits.push(BlockExit {
                     len: u32::try_from(index + 1).ok()?,
                     runs: Cell::new(0),
+                    skipped: 0,
+                    skips: Cell::new(0),
                 });
-                costs_of_exits.push(ExitCost { cycles, classes });
+                costs_of_exits.push(ExitCost {
+                    cycles,
+                    classes,
+                    skipped_cycles: 0,
+                    skipped_classes: ClassTally::EMPTY,
+                });
             }
             ops.push(op);
             if role == Role::End {
@@ -551,8 +616,35 @@ impl BlockPage {
         exits.push(BlockExit {
             len,
             runs: Cell::new(0),
+            skipped: 0,
+            skips: Cell::new(0),
         });
-        costs_of_exits.push(ExitCost { cycles, classes });
+        costs_of_exits.push(ExitCost {
+            cycles,
+            classes,
+            skipped_cycles: 0,
+            skipped_classes: ClassTally::EMPTY,
+        });
+        // The side exits whose branch lands later in the block skip what lies between.
+        for (i, op) in ops.iter().enumerate() {
+            let k = usize::from(op.rd.num());
+            let is_branch = matches!(lower_role(op.code), Role::Exit);
+            let Some(to) = is_branch.then(|| skip_target(&ops, i, op.imm)).flatten() else {
+                continue;
+            };
+            let (Some(exit), Some(cost), Some(between)) = (
+                exits.get_mut(k),
+                costs_of_exits.get_mut(k),
+                each.get(i + 1..to),
+            ) else {
+                continue;
+            };
+            exit.skipped = u32::try_from(between.len()).ok()?;
+            for &c in between {
+                cost.skipped_cycles = cost.skipped_cycles.wrapping_add(costs.of(c));
+                cost.skipped_classes.add(c);
+            }
+        }
         let cost = BlockCost {
             exits: costs_of_exits.into_boxed_slice(),
             each: each.into_boxed_slice(),
