@@ -360,6 +360,18 @@ pub(crate) struct BlockExit {
     skips: Cell<u64>,
 }
 
+impl BlockExit {
+    /// An exit retiring `len` instructions, not (yet) a skip, not run.
+    fn new(len: u32) -> BlockExit {
+        BlockExit {
+            len,
+            runs: Cell::new(0),
+            skipped: 0,
+            skips: Cell::new(0),
+        }
+    }
+}
+
 /// A block: its ops and its exits.
 #[derive(Clone, Debug)]
 pub(crate) struct Block {
@@ -391,6 +403,18 @@ struct ExitCost {
     skipped_cycles: u64,
     /// Those instructions per class.
     skipped_classes: ClassTally,
+}
+
+impl ExitCost {
+    /// The cost of leaving after instructions of `cycles` and `classes`, skipping nothing.
+    fn new(cycles: u64, classes: ClassTally) -> ExitCost {
+        ExitCost {
+            cycles,
+            classes,
+            skipped_cycles: 0,
+            skipped_classes: ClassTally::EMPTY,
+        }
+    }
 }
 
 /// What retiring (part of) a block adds to the counters.
@@ -572,18 +596,8 @@ impl BlockPage {
             if role == Role::Exit {
                 // The exit number rides in the branch's unused `rd`.
                 op.rd = Reg::ALL[exits.len() % 32];
-                exits.push(BlockExit {
-                    len: u32::try_from(index + 1).ok()?,
-                    runs: Cell::new(0),
-                    skipped: 0,
-                    skips: Cell::new(0),
-                });
-                costs_of_exits.push(ExitCost {
-                    cycles,
-                    classes,
-                    skipped_cycles: 0,
-                    skipped_classes: ClassTally::EMPTY,
-                });
+                exits.push(BlockExit::new(u32::try_from(index + 1).ok()?));
+                costs_of_exits.push(ExitCost::new(cycles, classes));
             }
             ops.push(op);
             if role == Role::End {
@@ -613,18 +627,8 @@ impl BlockPage {
                 imm,
             });
         }
-        exits.push(BlockExit {
-            len,
-            runs: Cell::new(0),
-            skipped: 0,
-            skips: Cell::new(0),
-        });
-        costs_of_exits.push(ExitCost {
-            cycles,
-            classes,
-            skipped_cycles: 0,
-            skipped_classes: ClassTally::EMPTY,
-        });
+        exits.push(BlockExit::new(len));
+        costs_of_exits.push(ExitCost::new(cycles, classes));
         // The side exits whose branch lands later in the block skip what lies between.
         for (i, op) in ops.iter().enumerate() {
             let k = usize::from(op.rd.num());
