@@ -132,8 +132,8 @@ impl Pwc {
             if *k == NO_KEY {
                 continue;
             }
-            let va_hit = va.map_or(true, |va| va >> e.shift == e.tag);
-            let asid_hit = asid.map_or(true, |a| !e.global && e.asid == a);
+            let va_hit = va.is_none_or(|va| va >> e.shift == e.tag);
+            let asid_hit = asid.is_none_or(|a| !e.global && e.asid == a);
             if va_hit && asid_hit {
                 *k = NO_KEY;
                 self.policy.invalidate(i / self.ways, i % self.ways);

@@ -439,7 +439,7 @@ impl Tlb {
         let mut dropped = 0;
         for way in 0..self.ways {
             let index = set * self.ways + way;
-            if self.keys.get(index).map_or(true, |k| *k == NO_KEY) {
+            if self.keys.get(index).is_none_or(|k| *k == NO_KEY) {
                 continue;
             }
             let Some(e) = self.entries.get(index).copied() else {
@@ -566,10 +566,10 @@ mod tests {
                 let mut rng = XorShift64::new(u64::from(sets * 31 + ways));
                 for _ in 0..4000 {
                     let r = rng.next_u64();
-                    let page_shift = if r % 7 == 0 { 21 } else { 12 };
+                    let page_shift = if r.is_multiple_of(7) { 21 } else { 12 };
                     let vtag = (r >> 8) % 300;
                     let asid = ((r >> 20) % 3) as u16;
-                    let global = (r >> 24) % 11 == 0;
+                    let global = (r >> 24).is_multiple_of(11);
                     let va = vtag << page_shift;
                     match (r >> 32) % 50 {
                         0 => assert_eq!(fast.flush(None, None), plain.flush(None, None)),

@@ -295,7 +295,7 @@ impl Translator {
                 || tlb.hit_would_change_state_at(hit.slot)
                 || pa_page
                     .checked_add(0x1000)
-                    .map_or(true, |end| end > phys_size)
+                    .is_none_or(|end| end > phys_size)
             {
                 return;
             }

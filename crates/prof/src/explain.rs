@@ -34,8 +34,7 @@ pub struct Selection {
 
 impl Selection {
     fn wants(&self, ctx: &AccessCtx) -> bool {
-        self.pc.map_or(true, |pc| ctx.pc == pc)
-            && self.va.map_or(true, |va| ctx.va >> 12 == va >> 12)
+        self.pc.is_none_or(|pc| ctx.pc == pc) && self.va.is_none_or(|va| ctx.va >> 12 == va >> 12)
     }
 }
 

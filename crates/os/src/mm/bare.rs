@@ -188,7 +188,7 @@ impl AddressSpace for BareSpace {
     fn munmap(&mut self, _env: &mut MmEnv<'_>, addr: u64, len: u64) -> u64 {
         match page_range(addr, len) {
             Some(_) if self.maps.len() + 1 > MAX_MAP_COUNT => neg_errno(errno::ENOMEM),
-            Some((start, end)) if addr % PAGE == 0 && len != 0 => {
+            Some((start, end)) if addr.is_multiple_of(PAGE) && len != 0 => {
                 self.maps.remove(start, end);
                 0
             }
@@ -197,7 +197,7 @@ impl AddressSpace for BareSpace {
     }
 
     fn mprotect(&mut self, _env: &mut MmEnv<'_>, addr: u64, len: u64, prot: u64) -> u64 {
-        if addr % PAGE != 0 || prot & !PROT_MASK != 0 || page_range(addr, len).is_none() {
+        if !addr.is_multiple_of(PAGE) || prot & !PROT_MASK != 0 || page_range(addr, len).is_none() {
             return neg_errno(errno::EINVAL);
         }
         0

@@ -289,7 +289,7 @@ impl AddressSpace for BaseBoundsSpace {
     }
 
     fn munmap(&mut self, _env: &mut MmEnv<'_>, addr: u64, len: u64) -> u64 {
-        if addr % PAGE != 0 || len == 0 {
+        if !addr.is_multiple_of(PAGE) || len == 0 {
             return neg_errno(errno::EINVAL);
         }
         match page_up(len).and_then(|l| addr.checked_add(l)) {
@@ -302,7 +302,7 @@ impl AddressSpace for BaseBoundsSpace {
     }
 
     fn mprotect(&mut self, _env: &mut MmEnv<'_>, addr: u64, len: u64, prot: u64) -> u64 {
-        if addr % PAGE != 0 || prot & !PROT_MASK != 0 || addr.checked_add(len).is_none() {
+        if !addr.is_multiple_of(PAGE) || prot & !PROT_MASK != 0 || addr.checked_add(len).is_none() {
             return neg_errno(errno::EINVAL);
         }
         0

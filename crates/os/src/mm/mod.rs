@@ -297,10 +297,10 @@ impl MmapArgs {
             return einval;
         }
         let sharing = self.flags & (MAP_SHARED | MAP_PRIVATE);
-        if sharing != MAP_PRIVATE || self.len == 0 || self.offset % PAGE != 0 {
+        if sharing != MAP_PRIVATE || self.len == 0 || !self.offset.is_multiple_of(PAGE) {
             return einval;
         }
-        if self.flags & MAP_FIXED != 0 && self.addr % PAGE != 0 {
+        if self.flags & MAP_FIXED != 0 && !self.addr.is_multiple_of(PAGE) {
             return einval;
         }
         if self.flags & MAP_ANONYMOUS == 0 {

@@ -536,7 +536,7 @@ impl AddressSpace for PagedSpace {
         let Some((start, end)) = page_range(addr, len) else {
             return neg_errno(errno::EINVAL);
         };
-        if addr % PAGE != 0 || len == 0 || !self.in_user_space(start, end) {
+        if !addr.is_multiple_of(PAGE) || len == 0 || !self.in_user_space(start, end) {
             return neg_errno(errno::EINVAL);
         }
         if self.vmas.len() + 1 > MAX_MAP_COUNT {
@@ -561,7 +561,7 @@ impl AddressSpace for PagedSpace {
         let Some((start, end)) = page_range(addr, len) else {
             return neg_errno(errno::ENOMEM);
         };
-        if addr % PAGE != 0 || prot & !PROT_MASK != 0 {
+        if !addr.is_multiple_of(PAGE) || prot & !PROT_MASK != 0 {
             return neg_errno(errno::EINVAL);
         }
         if start == end {
