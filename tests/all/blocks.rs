@@ -16,6 +16,8 @@ struct Outcome {
     regs: Vec<u64>,
     pc: u64,
     bus_cycles: u64,
+    /// The address of the last jump or taken branch.
+    last_jump: Option<u64>,
 }
 
 fn run_as<X: Word>(image: &Image, config: &OsConfig, icache: bool) -> Outcome {
@@ -28,6 +30,7 @@ fn run_as<X: Word>(image: &Image, config: &OsConfig, icache: bool) -> Outcome {
         regs: Reg::ALL.iter().map(|&r| process.cpu().reg(r)).collect(),
         pc: process.cpu().pc(),
         bus_cycles: process.bus().cycles(),
+        last_jump: process.cpu().last_jump_from(),
         report: process.report(exit),
     }
 }
@@ -414,5 +417,63 @@ fn a_fault_after_a_skip_in_the_same_run_retires_what_ran_before_it() {
         assert_eq!(out.report.counters.instret, 5 + 3 * 10 + 8 + 5, "{mode:?}");
         assert_eq!(out.report.counters.taken_branches, 1 + 4 + 1, "{mode:?}");
         assert_eq!(out.regs[Reg::A0 as usize], 30);
+    }
+}
+
+/// Six passes over the words 3, 0, 7, 0, 0, 5 with two `if`s of one instruction each: a
+/// count of the zeros (`bnez` over an `addi`) and a running maximum (`blt` over a `mv`).
+/// Blocks run both branches as branch-over-one ops (results kept or dropped by selects).
+const BRANCH_OVER_ONE: &str = "    .text
+    .globl _start
+_start:
+    la s1, words
+    li s0, 6
+loop:
+    lw a2, 0(s1)
+    addi s1, s1, 4
+    bnez a2, nonzero
+    addi a0, a0, 1
+nonzero:
+    blt a2, a1, smaller
+    mv a1, a2
+smaller:
+    addi s0, s0, -1
+    bnez s0, loop
+    slli a0, a0, 4
+    add a0, a0, a1
+    li a7, 93
+    ecall
+    .data
+words:
+    .word 3, 0, 7, 0, 0, 5
+";
+
+#[test]
+fn a_branch_over_one_instruction_keeps_or_drops_it_exactly() {
+    // 3 before the loop; passes of 6, plus the count for a zero and the `mv` for a new
+    // maximum (3: mv; 0: count; 7: mv; 0; 0; 5: neither): 7 + 7 + 7 + 7 + 7 + 6; then 4.
+    let total = 3 + 41 + 4;
+    for (xlen, mode) in machines() {
+        let image = assemble(BRANCH_OVER_ONE, xlen);
+        let out = same(&image, &config(mode, 1000), &format!("{mode:?}"));
+        // Three zeros, maximum 7.
+        assert_eq!(out.report.exit, ExitReason::Exited(3 * 16 + 7), "{mode:?}");
+        let c = &out.report.counters;
+        assert_eq!(c.instret, total, "{mode:?}");
+        // `bnez a2` taken for 3, 7 and 5; `blt` for 0, 0, 0 and 5; five loops back.
+        assert_eq!(c.taken_branches, 3 + 4 + 5, "{mode:?}");
+        assert_eq!(c.of(CostClass::Branch), 6 * 3, "{mode:?}");
+        assert_eq!(c.of(CostClass::Load), 6, "{mode:?}");
+        assert_eq!(c.of(CostClass::Alu), 3 + 6 * 2 + 3 + 2 + 2 + 1, "{mode:?}");
+        // The last taken branch is the sixth pass's `blt` (5 < 7; the loop then falls out).
+        assert_eq!(out.last_jump, Some(symbol(&image, "nonzero")), "{mode:?}");
+        for max in 1..=total + 1 {
+            let out = same(&image, &config(mode, max), &format!("{mode:?} max {max}"));
+            assert_eq!(
+                out.report.counters.instret,
+                max.min(total),
+                "{mode:?} {max}"
+            );
+        }
     }
 }

@@ -113,6 +113,13 @@ impl<X: Word> Cpu<X> {
         self.last_jump_from = Some(pc);
     }
 
+    /// [`Cpu::set_last_jump_from`] if `taken`, by a select rather than a branch (the
+    /// branch-over-one op's condition is data-dependent).
+    #[inline(always)]
+    pub(crate) fn set_last_jump_from_if(&mut self, taken: bool, pc: X) {
+        self.last_jump_from = std::hint::select_unpredictable(taken, Some(pc), self.last_jump_from);
+    }
+
     /// The current privilege.
     pub fn privilege(&self) -> Privilege {
         self.privilege

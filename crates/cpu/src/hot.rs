@@ -21,7 +21,7 @@
 //! the next fetch through it). Otherwise the loop ends after that instruction and the run
 //! loop carries on with `step`.
 
-use crate::block::{Block, BlockPage, Op, OpCode};
+use crate::block::{Block, BlockPage, BlockRun, Op, OpCode};
 use crate::exec::FetchPage;
 use crate::icache::slot_of;
 use crate::{Cpu, Trap, Word};
@@ -179,6 +179,11 @@ impl<X: Word> Cpu<X> {
                     flow.held = true;
                 }
                 let ops = &*block.ops;
+                let run = BlockRun {
+                    block,
+                    blocks,
+                    index,
+                };
                 let mut rest = ops.iter();
                 flow.skipped = 0;
                 // Two op slots per turn: each dispatch jump then has a shorter history to
@@ -189,8 +194,9 @@ impl<X: Word> Cpu<X> {
                     let Some(op) = rest.next() else {
                         break Exit::Stop(ops.len());
                     };
-                    if let Some(exit) = self.exec_op(bus, ops, op, pc, &env, &mut flow, &mut taken)
-                    {
+                    if let Some(exit) = self.exec_op(
+                        bus, ops, op, &mut rest, &run, pc, &env, &mut flow, &mut taken,
+                    ) {
                         match exit {
                             Exit::Skip { to, exit } => {
                                 rest = skip(ops, to, block, blocks, index, exit, &mut flow);
@@ -202,8 +208,9 @@ impl<X: Word> Cpu<X> {
                     let Some(op) = rest.next() else {
                         break Exit::Stop(ops.len());
                     };
-                    if let Some(exit) = self.exec_op(bus, ops, op, pc, &env, &mut flow, &mut taken)
-                    {
+                    if let Some(exit) = self.exec_op(
+                        bus, ops, op, &mut rest, &run, pc, &env, &mut flow, &mut taken,
+                    ) {
                         match exit {
                             Exit::Skip { to, exit } => {
                                 rest = skip(ops, to, block, blocks, index, exit, &mut flow);
