@@ -536,9 +536,8 @@ fn random_self_modifying_programs_agree_with_the_cache_on_and_off() {
 fn stats_json(program: &Path, extra: &[&str], stdin: &[u8]) -> String {
     use std::io::Write;
     use std::process::{Command, Stdio};
-    let dir = std::env::temp_dir().join(format!("atlas-fastpath-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let json = dir.join(format!(
+    let dir = crate::temp::TempDir::new("atlas-fastpath");
+    let json = dir.join(&format!(
         "{}{}.json",
         program.file_stem().and_then(|s| s.to_str()).unwrap_or("p"),
         extra.join("")
@@ -558,7 +557,6 @@ fn stats_json(program: &Path, extra: &[&str], stdin: &[u8]) -> String {
     }
     child.wait().expect("atlas ends");
     let text = std::fs::read_to_string(&json).expect("stats written");
-    let _ = std::fs::remove_file(&json);
     text.lines()
         .filter(|l| !l.contains("\"seconds\"") && !l.contains("\"mips\""))
         .collect::<Vec<_>>()

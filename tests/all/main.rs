@@ -12,4 +12,5 @@ mod profile_stride;
 mod readme;
 mod run;
 mod teaching;
+mod temp;
 mod trace;

@@ -281,10 +281,7 @@ fn two_mib_of_physical_memory_runs_out_as_a_guest_outcome_in_every_mode() {
 
 #[test]
 fn the_out_of_memory_end_keeps_the_host_small_and_exits_137() {
-    let dir = std::env::temp_dir().join(format!("atlas-modes-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join("map64.s");
-    std::fs::write(&path, MAP_AND_TOUCH_64M).expect("write source");
+    let path = crate::temp::TempFile::new("atlas-modes", "map64.s", MAP_AND_TOUCH_64M);
     // The host process may not reserve more than 100 MiB of address space.
     let script = format!(
         "ulimit -v 102400 && exec {} run -q --phys-mem 2M --mmu sv39 {}",
@@ -318,10 +315,7 @@ fn the_out_of_memory_end_keeps_the_host_small_and_exits_137() {
 
 #[test]
 fn every_mode_ends_the_64_mib_program_in_2_mib_with_the_host_under_100_mib() {
-    let dir = std::env::temp_dir().join(format!("atlas-modes-all-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join("map64.s");
-    std::fs::write(&path, MAP_AND_TOUCH_64M).expect("write source");
+    let path = crate::temp::TempFile::new("atlas-modes-all", "map64.s", MAP_AND_TOUCH_64M);
     let mut endings = Vec::new();
     for (xlen, mode) in [
         ("32", "bare"),

@@ -8,6 +8,8 @@ use atlas_os::{run_image, CapturedIo, ExitReason, OsConfig};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::temp::TempFile;
+
 mod random_programs;
 
 fn programs_dir() -> PathBuf {
@@ -93,12 +95,8 @@ fn every_program_prints_its_expected_output_at_each_width() {
 }
 
 /// A temporary assembly file holding `source`.
-fn temp_source(name: &str, source: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("atlas-run-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join(name);
-    std::fs::write(&path, source).expect("write source");
-    path
+fn temp_source(name: &str, source: &str) -> TempFile {
+    TempFile::new("atlas-run", name, source)
 }
 
 /// Runs `atlas run ARGS` and returns (exit code, stdout, stderr).

@@ -67,20 +67,17 @@ fn every_timing_program_prints_each_committed_output() {
 }
 
 /// `tlb-size.s` with its table of sizes replaced by `sizes`.
-fn tlb_size_with(sizes: &str) -> PathBuf {
+fn tlb_size_with(sizes: &str) -> crate::temp::TempFile {
     let source = std::fs::read_to_string(timing_dir().join("tlb-size.s")).expect("source");
     let table = "    .word 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192\n";
     assert!(
         source.contains(table),
         "tlb-size.s keeps its sizes on one line"
     );
-    let dir = std::env::temp_dir().join(format!("atlas-teaching-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
     let name: String = sizes
         .chars()
         .map(|c| if c.is_ascii_digit() { c } else { '_' })
         .collect();
-    let path = dir.join(format!("tlb-size-{name}.s"));
     // The variant lives in a temporary folder: include the runtime by its absolute path.
     let runtime = timing_dir().join("../lib/runtime.s");
     let variant = source
@@ -89,8 +86,7 @@ fn tlb_size_with(sizes: &str) -> PathBuf {
             "\"../lib/runtime.s\"",
             &format!("{:?}", runtime.display().to_string()),
         );
-    std::fs::write(&path, variant).expect("write variant");
-    path
+    crate::temp::TempFile::new("atlas-teaching", &format!("tlb-size-{name}.s"), &variant)
 }
 
 /// The (pages, cycles per access in hundredths) rows of tlb-size's output.
