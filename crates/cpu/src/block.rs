@@ -6,7 +6,9 @@
 //! in it is a side exit: taken, it leaves the block; not taken, the block goes on (so an
 //! `if` inside a loop does not cut the loop body in two). A taken branch whose target is a
 //! later instruction of the same block does not leave it: the run skips ahead, and retires
-//! the instructions it passed over fewer (each side exit carries what its skip passes over). Each instruction is lowered to a
+//! the instructions it passed over fewer (each side exit carries what its skip passes over);
+//! a branch over just one register-only instruction runs as one predicated op, without a
+//! host branch on the guest's condition ([`Cpu::branch_over`]). Each instruction is lowered to a
 //! compact [`Op`] (one operation code, register numbers, one immediate already made relative
 //! to the block's entry), and for each way out the block carries how many instructions a run
 //! leaving there retires, their class cycles and per-class counts, so the run loop retires a
