@@ -328,9 +328,11 @@ impl SystemBus {
     /// Translates the single-page access `ctx` and checks that physical memory holds it.
     #[inline(always)]
     fn translate_part(&mut self, ctx: &AccessCtx) -> Result<u64, MemFault> {
-        if self.observer.0.is_some() {
+        let observed = self.observer.0.is_some();
+        if observed {
             self.observe_before(ctx);
         }
+        let phys_size = self.phys.size();
         let translated = match self.translator.as_mut() {
             None => Ok(Translation {
                 pa: ctx.va,
@@ -338,27 +340,21 @@ impl SystemBus {
                 resolved: Resolved::Bare,
                 page_shift: 12,
             }),
-            Some(t) => t.translate(&mut self.phys, &self.regs, ctx),
+            // Every translation but a segment's may put its page in the fast path; with an
+            // observer installed none does, so that it sees every access.
+            Some(t) if observed => t.translate(&mut self.phys, &self.regs, ctx),
+            Some(t) => t.translate_and_hold(&mut self.phys, &self.regs, ctx, phys_size),
         };
-        if self.observer.0.is_some() {
+        if observed {
             self.observe(ctx, &translated);
         }
-        // Every mode but segments can put the page in the fast path; after a fill (an L2
-        // hit or a walk) the new L1 entry is where the translator just put it, so holding
-        // it costs no search, and a sweep's store after its load is served from it.
-        let mut fast_candidate = true;
         let pa = match translated {
             Ok(tr) => {
-                match tr.resolved {
-                    Resolved::Walk {
-                        ad_written: true, ..
-                    } => self.note_ad_write(ctx),
-                    Resolved::Segment { .. } => fast_candidate = false,
-                    Resolved::Walk { .. }
-                    | Resolved::L2
-                    | Resolved::Bare
-                    | Resolved::BaseBounds
-                    | Resolved::L1 => {}
+                if let Resolved::Walk {
+                    ad_written: true, ..
+                } = tr.resolved
+                {
+                    self.note_ad_write(ctx);
                 }
                 self.cycles = self.cycles.wrapping_add(tr.cycles);
                 tr.pa
@@ -373,15 +369,10 @@ impl SystemBus {
                 });
             }
         };
-        let in_memory = pa
+        if pa
             .checked_add(u64::from(ctx.size))
-            .is_some_and(|end| end <= self.phys.size());
-        if in_memory {
-            if fast_candidate && self.observer.0.is_none() {
-                if let Some(t) = self.translator.as_mut() {
-                    t.fast_fill(&self.regs, ctx, self.phys.size());
-                }
-            }
+            .is_some_and(|end| end <= phys_size)
+        {
             Ok(pa)
         } else {
             Err(self.beyond_memory(ctx, pa))

@@ -126,54 +126,9 @@ pub struct Translator {
     fast: FastPath,
     /// Generations of the L1 instruction and data TLBs the fast-path entries stand on.
     fast_seen: [u64; 2],
-    /// The L1 entry the last translation hit or filled (reset by every translation), so
-    /// that [`Translator::fast_fill`] right after it need not search the TLB again.
-    last_l1_hit: Option<L1Hit>,
     /// The mode last decoded from `satp`, with the `satp` value and width it came from:
     /// decoding is on every modelled translation, and `satp` rarely changes.
     satp_mode: Option<(u64, Xlen, Mode)>,
-}
-
-/// The L1 entry the last translation resolved through (a hit or a fill), for the access it
-/// granted: while the TLB's generation is unchanged, the same access finds the same slot,
-/// and its permission (and D, for a store) is known to hold.
-#[derive(Clone, Copy, Debug)]
-struct L1Hit {
-    va: u64,
-    generation: u64,
-    slot: Slot,
-    asid: u16,
-    kind: AccessKind,
-    privilege: Privilege,
-    sum: bool,
-    mxr: bool,
-}
-
-impl L1Hit {
-    #[inline(always)]
-    fn new(ctx: &AccessCtx, regs: &MmuRegs, generation: u64, slot: Slot) -> L1Hit {
-        L1Hit {
-            va: ctx.va,
-            generation,
-            slot,
-            asid: ctx.asid,
-            kind: ctx.kind,
-            privilege: ctx.privilege,
-            sum: regs.sum,
-            mxr: regs.mxr,
-        }
-    }
-
-    /// Whether this record is of the translation of exactly `ctx` under `regs`.
-    #[inline(always)]
-    fn is_of(&self, ctx: &AccessCtx, regs: &MmuRegs) -> bool {
-        self.va == ctx.va
-            && self.asid == ctx.asid
-            && self.kind == ctx.kind
-            && self.privilege == ctx.privilege
-            && self.sum == regs.sum
-            && self.mxr == regs.mxr
-    }
 }
 
 fn new_tlb(geometry: Option<Geometry>, seed: u64) -> Option<Tlb> {
@@ -193,7 +148,6 @@ impl Translator {
             stats: MmuStats::default(),
             fast: FastPath::default(),
             fast_seen: [0; 2],
-            last_l1_hit: None,
             satp_mode: None,
             config,
         })
@@ -265,80 +219,48 @@ impl Translator {
         &mut self.fast
     }
 
-    /// After a modelled translation of `ctx` succeeded: holds its page in the fast path if
-    /// the next access to it would resolve the same way with no state change (see
-    /// [`crate::fastpath`]) and the whole page is in physical memory of `phys_size` bytes.
-    /// Called right after that translation, it uses the L1 slot the translation remembered;
-    /// called at any other time, it searches the L1 TLB.
-    pub fn fast_fill(&mut self, regs: &MmuRegs, ctx: &AccessCtx, phys_size: u64) {
-        if !self.fast.enabled() {
-            return;
+    /// Holds the unpaged page of `ctx` (bare or base-bounds: `pa_page` is where it starts)
+    /// in the fast path as `class`, if it lies wholly below `phys_size`.
+    #[inline(always)]
+    fn hold_unpaged(&mut self, ctx: &AccessCtx, pa_page: u64, class: HitClass, phys_size: u64) {
+        if pa_page
+            .checked_add(0x1000)
+            .is_some_and(|end| end <= phys_size)
+        {
+            self.fast.fill(ctx, pa_page, class);
         }
-        let va_page = ctx.va & !0xfff;
-        // The translation just made is the usual case: it remembered its L1 entry and
-        // checked the permission for this access.
-        if let Some(hit) = self.last_l1_hit.filter(|hit| hit.is_of(ctx, regs)) {
-            let tlb = if ctx.kind == AccessKind::Fetch {
-                &self.l1i
-            } else {
-                &self.l1d
-            };
-            let Some(tlb) = tlb.as_ref() else {
-                return;
-            };
-            let Some(entry) = tlb.entry_at(hit.slot) else {
-                return;
-            };
-            let (perms, dirty) = (entry.perms, entry.dirty);
-            let pa_page = entry.translate(va_page);
-            if hit.generation != tlb.generation()
-                || tlb.hit_would_change_state_at(hit.slot)
-                || pa_page
-                    .checked_add(0x1000)
-                    .is_none_or(|end| end > phys_size)
-            {
-                return;
-            }
-            self.fast.fill(ctx, pa_page, HitClass::L1);
-            self.fast_fill_sibling(regs, ctx, perms, dirty, pa_page);
-            return;
-        }
-        let fill = match self.mode(regs, ctx.privilege) {
-            Mode::Bare => Some((va_page, HitClass::Bare)),
-            Mode::BaseBounds { base, bound } => va_page
-                .checked_add(0x1000)
-                .filter(|end| *end <= bound)
-                .and_then(|_| base.checked_add(va_page))
-                .map(|pa| (pa, HitClass::BaseBounds)),
-            Mode::Segmented { .. } => None,
-            Mode::Paged { format, .. } => {
-                let usable = format
-                    .is_canonical(ctx.va)
-                    .then(|| self.l1_usable_entry(regs, ctx))
-                    .flatten();
-                match usable {
-                    Some((false, entry)) => {
-                        let pa_base = entry.translate(va_page);
-                        if pa_base
-                            .checked_add(0x1000)
-                            .is_some_and(|end| end <= phys_size)
-                        {
-                            self.fast_fill_sibling(regs, ctx, entry.perms, entry.dirty, pa_base);
-                        }
-                        Some((pa_base, HitClass::L1))
-                    }
-                    _ => None,
-                }
-            }
+    }
+
+    /// Right after the paged access `ctx` hit or filled the L1 entry at `slot`, with its
+    /// permission (and D, for a store) granted: holds its page in the fast path if the
+    /// next hit on that entry changes no replacement state (see [`crate::fastpath`]) and
+    /// the whole page lies below `phys_size`. The entry is in hand, so nothing is searched.
+    #[inline(always)]
+    fn hold_l1(&mut self, regs: &MmuRegs, ctx: &AccessCtx, slot: Slot, phys_size: u64) {
+        // The hit or fill may have changed the L1's state: drop what stood on the old.
+        self.sync_fast_path();
+        let tlb = if ctx.kind == AccessKind::Fetch {
+            &self.l1i
+        } else {
+            &self.l1d
         };
-        if let Some((pa_base, class)) = fill {
-            if pa_base
+        let Some(tlb) = tlb.as_ref() else {
+            return;
+        };
+        let Some(entry) = tlb.entry_at(slot) else {
+            return;
+        };
+        let (perms, dirty) = (entry.perms, entry.dirty);
+        let pa_page = entry.translate(ctx.va & !0xfff);
+        if tlb.hit_would_change_state_at(slot)
+            || pa_page
                 .checked_add(0x1000)
-                .is_some_and(|end| end <= phys_size)
-            {
-                self.fast.fill(ctx, pa_base, class);
-            }
+                .is_none_or(|end| end > phys_size)
+        {
+            return;
         }
+        self.fast.fill(ctx, pa_page, HitClass::L1);
+        self.fast_fill_sibling(regs, ctx, perms, dirty, pa_page);
     }
 
     /// Loads and stores share the L1 data TLB: when a load's (store's) entry may be held
@@ -463,30 +385,74 @@ impl Translator {
         regs: &MmuRegs,
         ctx: &AccessCtx,
     ) -> Result<Translation, TranslateFault> {
+        self.translate_holding(mem, regs, ctx, None)
+    }
+
+    /// [`Translator::translate`], then, if the fast path is on, holds the page of `ctx` in
+    /// it when the next access to the page would resolve the same way with no state change
+    /// (see [`crate::fastpath`]) and the whole page lies below `phys_size`. The bus calls
+    /// this when no observer needs to see every translation: the entry the translation
+    /// hit or filled is in hand, so holding it costs no search.
+    #[inline]
+    pub fn translate_and_hold(
+        &mut self,
+        mem: &mut PhysMem,
+        regs: &MmuRegs,
+        ctx: &AccessCtx,
+        phys_size: u64,
+    ) -> Result<Translation, TranslateFault> {
+        let hold = self.fast.enabled().then_some(phys_size);
+        self.translate_holding(mem, regs, ctx, hold)
+    }
+
+    /// The translation of `ctx`; `hold`: the physical memory size, to hold the page in the
+    /// fast path afterwards (None: leave the fast path alone).
+    #[inline(always)]
+    fn translate_holding(
+        &mut self,
+        mem: &mut PhysMem,
+        regs: &MmuRegs,
+        ctx: &AccessCtx,
+        hold: Option<u64>,
+    ) -> Result<Translation, TranslateFault> {
         let k = kind_index(ctx.kind);
         if let Some(n) = self.stats.translations.get_mut(k) {
             *n += 1;
         }
-        // Only a paged translation that resolves through the L1 leaves an entry for
-        // `fast_fill` to stand on.
-        self.last_l1_hit = None;
         match self.mode(regs, ctx.privilege) {
-            Mode::Bare => Ok(Translation {
-                pa: ctx.va,
-                cycles: 0,
-                resolved: Resolved::Bare,
-                page_shift: 12,
-            }),
+            Mode::Bare => {
+                if let Some(phys_size) = hold {
+                    self.hold_unpaged(ctx, ctx.va & !0xfff, HitClass::Bare, phys_size);
+                }
+                Ok(Translation {
+                    pa: ctx.va,
+                    cycles: 0,
+                    resolved: Resolved::Bare,
+                    page_shift: 12,
+                })
+            }
             Mode::BaseBounds { base, bound } => {
                 let cycles = self.config.latencies.base_bounds;
                 self.stats.cycles.base_bounds += cycles;
                 match basebound::translate(ctx.va, base, bound) {
-                    Ok(pa) => Ok(Translation {
-                        pa,
-                        cycles,
-                        resolved: Resolved::BaseBounds,
-                        page_shift: 12,
-                    }),
+                    Ok(pa) => {
+                        // The whole page must be within the bound for every access to it
+                        // to pass the check.
+                        let va_page = ctx.va & !0xfff;
+                        if let Some(phys_size) = hold
+                            .filter(|_| va_page.checked_add(0x1000).is_some_and(|end| end <= bound))
+                        {
+                            if let Some(pa_page) = base.checked_add(va_page) {
+                                self.hold_unpaged(ctx, pa_page, HitClass::BaseBounds, phys_size);
+                            }
+                        }
+                        Ok(Translation {
+                            pa,
+                            cycles,
+                            resolved: Resolved::BaseBounds,
+                            page_shift: 12,
+                        })
+                    }
                     Err(reason) => Err(self.fault(reason, cycles)),
                 }
             }
@@ -508,7 +474,7 @@ impl Translator {
                 root,
                 linear_len,
             } => {
-                let result = self.translate_paged(mem, regs, ctx, format, root, linear_len);
+                let result = self.translate_paged(mem, regs, ctx, format, root, linear_len, hold);
                 self.sync_fast_path();
                 result
             }
@@ -539,6 +505,7 @@ impl Translator {
         TranslateFault { reason, cycles }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn translate_paged(
         &mut self,
         mem: &mut PhysMem,
@@ -547,6 +514,7 @@ impl Translator {
         format: &'static Format,
         root: u64,
         linear_len: Option<u64>,
+        hold: Option<u64>,
     ) -> Result<Translation, TranslateFault> {
         let va = ctx.va;
         if !format.is_canonical(va) {
@@ -576,11 +544,12 @@ impl Translator {
             };
             match probe(tlb, counters, k, regs, ctx) {
                 Probe::Hit(slot) => {
-                    let generation = tlb.generation();
                     let (pa, page_shift) = tlb
                         .entry_at(slot)
                         .map_or((va, 12), |e| (e.translate(va), e.page_shift));
-                    self.last_l1_hit = Some(L1Hit::new(ctx, regs, generation, slot));
+                    if let Some(phys_size) = hold {
+                        self.hold_l1(regs, ctx, slot, phys_size);
+                    }
                     return Ok(Translation {
                         pa,
                         cycles,
@@ -602,7 +571,7 @@ impl Translator {
                 // A hit's slot holds its entry (`probe` just read it there).
                 Probe::Hit(slot) => {
                     if let Some(entry) = tlb.entry_at(slot).copied() {
-                        self.fill_l1(regs, ctx, k, entry, l1_absent);
+                        self.fill_l1(regs, ctx, k, entry, l1_absent, hold);
                         return Ok(Translation {
                             pa: entry.translate(va),
                             cycles,
@@ -671,7 +640,7 @@ impl Translator {
                         }
                     }
                 }
-                self.fill_l1(regs, ctx, k, entry, l1_absent);
+                self.fill_l1(regs, ctx, k, entry, l1_absent, hold);
                 Ok(Translation {
                     pa: leaf.pa,
                     cycles,
@@ -689,8 +658,8 @@ impl Translator {
     }
 
     /// Fills the L1 TLB of the access `ctx` with `entry`; `absent`: its lookup of this
-    /// access found no entry for the page. Remembers the fill as the last L1 hit, since the
-    /// next access to the page finds the entry where it was put.
+    /// access found no entry for the page. With `hold`, then holds the page in the fast
+    /// path ([`Translator::hold_l1`]) from the slot the entry went to.
     fn fill_l1(
         &mut self,
         regs: &MmuRegs,
@@ -698,6 +667,7 @@ impl Translator {
         k: usize,
         entry: TlbEntry,
         absent: bool,
+        hold: Option<u64>,
     ) {
         let fetch = ctx.kind == AccessKind::Fetch;
         let (tlb, counters) = if fetch {
@@ -718,7 +688,9 @@ impl Translator {
                 *n += 1;
             }
         }
-        self.last_l1_hit = Some(L1Hit::new(ctx, regs, tlb.generation(), slot));
+        if let Some(phys_size) = hold {
+            self.hold_l1(regs, ctx, slot, phys_size);
+        }
     }
 }
 
