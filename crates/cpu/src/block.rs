@@ -218,7 +218,7 @@ macro_rules! block_ops {
                 env: &BlockEnv,
                 flow: &mut Flow,
                 taken: &mut u64,
-            ) -> Option<Exit<X>> {
+            ) -> Option<Exit> {
                 let imm = || X::from_i64(i64::from(op.imm));
                 let i = || index_in(ops, op);
                 let at = || pc.add(X::from_u64(4 * i() as u64));
@@ -245,7 +245,7 @@ macro_rules! block_ops {
                     })*
                     OpCode::Fall => {
                         flow.exit = op.rd.num();
-                        return Some(Exit::Next(pc.add(imm())));
+                        return Some(Exit::Next(pc.add(imm()).to_u64()));
                     }
                     $(OpCode::$ov => {
                         let taken_now = branch_taken(BranchOp::$ob, self.x(op.rs1), self.x(op.rs2));
