@@ -21,7 +21,7 @@
 //! the next fetch through it). Otherwise the loop ends after that instruction and the run
 //! loop carries on with `step`.
 
-use crate::block::{Block, BlockPage, BlockRun, Op, OpCode};
+use crate::block::{BlockPage, BlockRun, Op, OpCode};
 use crate::exec::FetchPage;
 use crate::icache::slot_of;
 use crate::{Cpu, Trap, Word};
@@ -76,20 +76,18 @@ pub(crate) enum Exit {
     },
 }
 
-/// A taken branch of side exit `exit` skipping to op `to` of `block` (at `index` of
-/// `blocks`): counts the skip and returns the ops from `to` on.
+/// A taken branch of side exit `exit` skipping to op `to` of the running block: counts the
+/// skip and returns the ops from `to` on.
 #[inline(always)]
 fn skip<'a>(
     ops: &'a [Op],
     to: usize,
-    block: &Block,
-    blocks: &BlockPage,
-    index: usize,
+    run: &BlockRun<'_>,
     exit: u8,
     flow: &mut Flow,
 ) -> std::slice::Iter<'a, Op> {
-    if let Some(e) = block.exit(exit) {
-        blocks.skipped(e, index, exit);
+    if let Some(e) = run.block.exit(exit) {
+        run.blocks.skipped(e, run.index, exit);
         flow.skipped += u64::from(e.skipped);
     }
     ops.get(to..).unwrap_or_default().iter()
@@ -201,7 +199,7 @@ impl<X: Word> Cpu<X> {
                     ) {
                         match exit {
                             Exit::Skip { to, exit } => {
-                                rest = skip(ops, to, block, blocks, index, exit, &mut flow);
+                                rest = skip(ops, to, &run, exit, &mut flow);
                                 continue;
                             }
                             exit => break exit,
@@ -215,7 +213,7 @@ impl<X: Word> Cpu<X> {
                     ) {
                         match exit {
                             Exit::Skip { to, exit } => {
-                                rest = skip(ops, to, block, blocks, index, exit, &mut flow);
+                                rest = skip(ops, to, &run, exit, &mut flow);
                                 continue;
                             }
                             exit => break exit,
