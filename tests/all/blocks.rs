@@ -3,9 +3,10 @@
 //! a block's end, a faulting load inside a block, a store into the running block. Every
 //! counter, cycle, register, trap and pc must be the same, and is pinned to its value.
 
+use crate::fastpath::addi_a0;
 use atlas_asm::{assemble_str, Image, Options};
 use atlas_cpu::{Trap, Word};
-use atlas_isa::{encode, AluImmOp, CostClass, Inst, Reg, Xlen};
+use atlas_isa::{encode, CostClass, Inst, Reg, Xlen};
 use atlas_mmu::{AccessKind, Bus};
 use atlas_os::{CapturedIo, ExitReason, MmuMode, OsConfig, Process, RunReport};
 
@@ -211,15 +212,20 @@ buf:
     )
 }
 
+/// An address a load faults on in `mode`: beyond physical memory in bare mode, the
+/// unmapped page 0 in the paged modes.
+fn unreachable_address(mode: MmuMode) -> u64 {
+    if mode == MmuMode::Bare {
+        0x7ff_0000
+    } else {
+        0x10
+    }
+}
+
 #[test]
 fn a_faulting_load_inside_a_block_traps_at_the_load_after_the_instructions_before_it() {
     for (xlen, mode) in machines() {
-        // Beyond physical memory in bare mode; unmapped page 0 in the paged modes.
-        let bad = if mode == MmuMode::Bare {
-            0x7ff_0000
-        } else {
-            0x10
-        };
+        let bad = unreachable_address(mode);
         let image = assemble(&faulting(bad), xlen);
         let fault = symbol(&image, "fault");
         let out = same(&image, &config(mode, 1000), &format!("{mode:?}"));
@@ -244,16 +250,6 @@ fn a_faulting_load_inside_a_block_traps_at_the_load_after_the_instructions_befor
             "the add after the fault did not run"
         );
     }
-}
-
-/// `addi a0, a0, imm` as a word.
-fn addi_a0(imm: i32) -> u32 {
-    encode(&Inst::AluImm {
-        op: AluImmOp::Addi,
-        rd: Reg::A0,
-        rs1: Reg::A0,
-        imm,
-    })
 }
 
 #[test]
@@ -396,11 +392,7 @@ fn a_branch_forward_within_a_block_retires_only_what_ran() {
 #[test]
 fn a_fault_after_a_skip_in_the_same_run_retires_what_ran_before_it() {
     for (xlen, mode) in machines() {
-        let bad = if mode == MmuMode::Bare {
-            0x7ff_0000
-        } else {
-            0x10
-        };
+        let bad = unreachable_address(mode);
         let image = assemble(&skipping(Some(bad)), xlen);
         let join_load = symbol(&image, "join_load");
         let out = same(&image, &config(mode, 1000), &format!("{mode:?}"));

@@ -326,8 +326,8 @@ fn bench_programs_print_their_reference_checksums_at_both_widths() {
     );
 }
 
-/// `addi a0, a0, imm` as a word.
-fn addi_a0(imm: i32) -> u32 {
+/// `addi a0, a0, imm` as a word (also used by the block tests).
+pub(crate) fn addi_a0(imm: i32) -> u32 {
     encode(&Inst::AluImm {
         op: AluImmOp::Addi,
         rd: Reg::A0,

@@ -623,11 +623,7 @@ impl BlockPage {
     /// [`BlockPage::retire_runs`].
     #[inline(always)]
     pub fn skipped(&self, exit: &BlockExit, index: usize, k: u8) {
-        let skips = exit.skips.get();
-        if skips == 0 && exit.runs.get() == 0 {
-            self.first_run(index, k);
-        }
-        exit.skips.set(skips + 1);
+        self.skipped_n(exit, index, k, 1);
     }
 
     #[cold]
