@@ -134,6 +134,57 @@ fn a_budget_ending_inside_a_block_stops_after_exactly_that_many_instructions() {
     }
 }
 
+/// Five passes of a register-only loop with a branch over one instruction in it: every
+/// pass but the last keeps the `addi a2`, the last skips it.
+const REGISTER_LOOP: &str = "    .text
+    .globl _start
+_start:
+    li s0, 5
+    li a1, 0
+    li a2, 0
+loop:
+    addi a1, a1, 7
+    andi t0, a1, 4
+    beqz t0, 1f
+    addi a2, a2, 1
+1:
+    addi s0, s0, -1
+    bnez s0, loop
+    add a0, a1, a2
+    li a7, 93
+    ecall
+";
+
+#[test]
+fn a_loop_back_to_its_own_entry_runs_again_in_place_and_stops_at_any_budget() {
+    // 3 before the loop, 4 passes of 6 and a last of 5, then add, li and the exit ecall.
+    let total = 3 + 4 * 6 + 5 + 3;
+    for (xlen, mode) in machines() {
+        let image = assemble(REGISTER_LOOP, xlen);
+        let looping = symbol(&image, "loop");
+        for max in 1..=total + 1 {
+            let out = same(&image, &config(mode, max), &format!("{mode:?} max {max}"));
+            assert_eq!(
+                out.report.counters.instret,
+                max.min(total),
+                "{mode:?} max {max}"
+            );
+        }
+        let out = same(&image, &config(mode, total), "whole run");
+        // a1 = 35 after five passes of 7; 7, 14, 21 and 28 have bit 2 set, 35 has not.
+        assert_eq!(out.report.exit, ExitReason::Exited(35 + 4));
+        // Four loop-backs and the last pass's skip.
+        assert_eq!(out.report.counters.taken_branches, 5);
+        assert_eq!(out.last_jump, Some(looping + 8), "the last pass's beqz");
+        // Stopped after two whole passes and the first three instructions of the third.
+        let out = same(&image, &config(mode, 3 + 2 * 6 + 3), "third pass");
+        assert_eq!(out.pc, looping + 12);
+        assert_eq!(out.regs[Reg::A1 as usize], 21);
+        assert_eq!(out.regs[Reg::A2 as usize], 2);
+        assert_eq!(out.report.counters.taken_branches, 2);
+    }
+}
+
 /// Three passes; the last jumps through a register to `loop + 2`.
 const MISALIGNED: &str = "    .text
     .globl _start

@@ -269,6 +269,13 @@ macro_rules! block_ops {
                             *taken += 1;
                             return Some(Exit::Skip { to, exit });
                         }
+                        // The block's own entry (a loop): its next run may start right here.
+                        if op.imm == 0 {
+                            self.set_last_jump_from(at());
+                            *taken += 1;
+                            flow.exit = exit;
+                            return Some(Exit::Again);
+                        }
                         let exit = self.block_jump(target, at(), None, exit, i(), flow);
                         if let Exit::Next(..) = exit {
                             *taken += 1;
