@@ -74,7 +74,7 @@ fn lowest_way<T: Ord>(table: &[T], set: usize, ways: usize) -> usize {
 }
 
 /// A xorshift64 generator: tiny, seeded, deterministic.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct XorShift64(u64);
 
 impl XorShift64 {
@@ -109,7 +109,7 @@ impl XorShift64 {
 ///
 /// An explicit tag byte (`repr(u8)`) instead of a niche in the variants' fields: every
 /// lookup, fill and victim dispatches on it, and a plain byte compares in one instruction.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Policy {
     /// See [`PolicyKind::Lru`].
@@ -182,7 +182,7 @@ const NO_WAY: u32 = u32::MAX;
 
 /// LRU with a use stamp per way and the MRU way per set, so a hit on the MRU way changes
 /// nothing at all.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Lru {
     ways: usize,
     stamps: Vec<u64>,
@@ -258,7 +258,7 @@ impl Replacement for Lru {
 /// A set's node bits are packed in words, and each way's path is precomputed as a mask of the
 /// nodes it passes and the values a hit writes there, so a hit is one masked write per word
 /// (one word up to 64 ways) and "would a hit change state" one masked compare.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TreePlru {
     ways: usize,
     leaves: usize,
@@ -416,7 +416,7 @@ impl Replacement for TreePlru {
 }
 
 /// FIFO: a fill stamp per way; hits change nothing.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fifo {
     ways: usize,
     stamps: Vec<u64>,
@@ -456,7 +456,7 @@ impl Replacement for Fifo {
 }
 
 /// Random replacement from one seeded generator per structure.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RandomPolicy {
     ways: usize,
     rng: XorShift64,
@@ -485,7 +485,7 @@ impl Replacement for RandomPolicy {
 }
 
 /// LFU: a saturating use count per way; a fill starts at 1.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Lfu {
     ways: usize,
     counts: Vec<u32>,

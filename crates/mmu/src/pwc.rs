@@ -6,7 +6,7 @@
 use crate::config::Geometry;
 use crate::format::Format;
 use crate::policy::{Policy, Replacement};
-use crate::tlb::next_match;
+use crate::tlb::{first_match, next_match};
 use crate::walker::WalkCache;
 
 /// Number of levels that can hold pointer PTEs (1 to 4; level 0 PTEs are always leaves).
@@ -46,6 +46,11 @@ pub struct Pwc {
     /// `sets - 1` when `sets` is a power of two: the set index is then a mask, not a
     /// division (this is on every walk).
     set_mask: Option<u64>,
+    /// The entry the last lookup hit, while a hit on it would change no replacement state
+    /// and nothing was inserted or flushed since: a walk of the same range (a sweep walks
+    /// hundreds of pages under one pointer) then takes it without searching the set, with
+    /// the same outcome the search and the touch would have.
+    last_hit: Option<PwcEntry>,
 }
 
 const EMPTY_ENTRY: PwcEntry = PwcEntry {
@@ -68,6 +73,7 @@ impl Pwc {
             keys: vec![NO_KEY; sets * ways],
             policy: Policy::new(geometry.policy, sets, ways, seed),
             set_mask: sets.is_power_of_two().then(|| sets as u64 - 1),
+            last_hit: None,
         }
     }
 
@@ -82,17 +88,51 @@ impl Pwc {
 
     #[inline]
     fn lookup(&mut self, tag: u64, shift: u8, asid: u16) -> Option<(u64, bool)> {
+        if let Some(e) = &self.last_hit {
+            if e.tag == tag && e.shift == shift && (e.global || e.asid == asid) {
+                return Some((e.next_table, e.global));
+            }
+        }
+        self.search(tag, shift, asid)
+    }
+
+    /// [`Pwc::lookup`] by searching the set; a hit is touched and becomes the last hit if
+    /// touching it again would change nothing.
+    #[inline]
+    fn search(&mut self, tag: u64, shift: u8, asid: u16) -> Option<(u64, bool)> {
         let set = self.set_of(tag);
         let base = set * self.ways;
         let row = self.keys.get(base..base + self.ways)?;
         let wanted = key(tag, shift);
-        let mut from = 0;
+        let first = first_match(row, wanted)?;
+        let way = match self.entries.get(base + first) {
+            Some(e) if e.tag == tag && (e.global || e.asid == asid) => first,
+            _ => self.find_after(set, tag, wanted, asid, first + 1)?,
+        };
+        let entry = self.entries.get(base + way).copied();
+        self.policy.touch(set, way);
+        self.last_hit = entry.filter(|_| !self.policy.hit_would_change_state(set, way));
+        entry.map(|e| (e.next_table, e.global))
+    }
+
+    /// The way of `set` from `from` on whose key is `wanted` and whose entry is for `tag` in
+    /// `asid`: the search past another address space's pointer for the same range.
+    #[cold]
+    #[inline(never)]
+    fn find_after(
+        &self,
+        set: usize,
+        tag: u64,
+        wanted: u64,
+        asid: u16,
+        mut from: usize,
+    ) -> Option<usize> {
+        let base = set * self.ways;
+        let row = self.keys.get(base..base + self.ways)?;
         while let Some(way) = next_match(row, wanted, from) {
             if let Some(e) = self.entries.get(base + way) {
                 if e.tag == tag && (e.global || e.asid == asid) {
-                    let found = (e.next_table, e.global);
-                    self.policy.touch(set, way);
-                    return Some(found);
+                    return Some(way);
                 }
             }
             from = way + 1;
@@ -101,6 +141,7 @@ impl Pwc {
     }
 
     fn insert(&mut self, entry: PwcEntry) {
+        self.last_hit = None;
         let set = self.set_of(entry.tag);
         let base = set * self.ways;
         let Some(row) = self.keys.get(base..base + self.ways) else {
@@ -128,6 +169,7 @@ impl Pwc {
 
     /// `sfence.vma` semantics as for TLBs; with a VA, the pointers on that VA's path.
     fn flush(&mut self, va: Option<u64>, asid: Option<u16>) {
+        self.last_hit = None;
         for (i, (k, e)) in self.keys.iter_mut().zip(&self.entries).enumerate() {
             if *k == NO_KEY {
                 continue;
@@ -236,6 +278,64 @@ impl WalkCache for PageWalkCaches {
                 global,
                 next_table,
             });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{PolicyKind, XorShift64};
+
+    /// The remembered last hit changes nothing but speed: a cache that looks up through it
+    /// and one that always searches the set return the same pointers and end every step in
+    /// the same state (entries and replacement state), under every policy, with lookups from
+    /// several address spaces, global pointers, fills and flushes interleaved.
+    #[test]
+    fn the_remembered_last_hit_answers_as_a_search_would() {
+        for policy in PolicyKind::ALL {
+            for (sets, ways) in [(1, 4), (2, 3), (4, 1)] {
+                let geometry = Geometry::new(sets, ways, policy);
+                let mut remembering = Pwc::new(geometry, 7);
+                let mut searching = Pwc::new(geometry, 7);
+                let mut rng = XorShift64::new(u64::from(sets * 16 + ways));
+                let mut hits = 0u32;
+                for step in 0..20_000 {
+                    let tag = rng.below(10);
+                    let shift: u8 = if rng.below(8) == 0 { 30 } else { 21 };
+                    let asid = rng.below(3) as u16;
+                    match rng.below(16) {
+                        0..=2 => {
+                            let entry = PwcEntry {
+                                tag,
+                                shift,
+                                asid,
+                                global: rng.below(6) == 0,
+                                next_table: rng.below(1 << 20) << 12,
+                            };
+                            remembering.insert(entry);
+                            searching.insert(entry);
+                        }
+                        3 => {
+                            let va = (rng.below(2) == 0).then_some(tag << shift);
+                            let space = (rng.below(2) == 0).then_some(asid);
+                            remembering.flush(va, space);
+                            searching.flush(va, space);
+                        }
+                        _ => {
+                            let found = remembering.lookup(tag, shift, asid);
+                            let expected = searching.search(tag, shift, asid);
+                            assert_eq!(found, expected, "{policy:?} {sets}x{ways} step {step}");
+                            hits += u32::from(found.is_some());
+                        }
+                    }
+                    let what = format!("{policy:?} {sets}x{ways} after step {step}");
+                    assert_eq!(remembering.keys, searching.keys, "{what}");
+                    assert_eq!(remembering.entries, searching.entries, "{what}");
+                    assert_eq!(remembering.policy, searching.policy, "{what}");
+                }
+                assert!(hits > 1_000, "{policy:?} {sets}x{ways}: only {hits} hits");
+            }
         }
     }
 }

@@ -63,14 +63,12 @@ fn key(vtag: u64, page_shift: u32) -> u64 {
     (vtag << 7) | u64::from(page_shift & 63)
 }
 
-/// The first index at or after `from` where `keys` holds `wanted`. Keys are compared four
-/// at a time with one branch per four, since a miss, the case that matters for speed, looks
-/// at every way.
+/// The first index where `keys` holds `wanted`. Keys are compared four at a time with one
+/// branch per four, since a miss, the case that matters for speed, looks at every way.
 #[inline(always)]
-pub(crate) fn next_match(keys: &[u64], wanted: u64, from: usize) -> Option<usize> {
-    let rest = keys.get(from..)?;
-    let mut chunks = rest.chunks_exact(4);
-    let mut base = from;
+pub(crate) fn first_match(keys: &[u64], wanted: u64) -> Option<usize> {
+    let mut chunks = keys.chunks_exact(4);
+    let mut base = 0;
     for chunk in &mut chunks {
         if let Ok([a, b, c, d]) = <[u64; 4]>::try_from(chunk) {
             if (a == wanted) | (b == wanted) | (c == wanted) | (d == wanted) {
@@ -84,6 +82,13 @@ pub(crate) fn next_match(keys: &[u64], wanted: u64, from: usize) -> Option<usize
         .iter()
         .position(|k| *k == wanted)
         .map(|i| base + i)
+}
+
+/// The first index at or after `from` where `keys` holds `wanted`: the search past a key
+/// that matched an entry of another address space (or a colliding tag).
+pub(crate) fn next_match(keys: &[u64], wanted: u64, from: usize) -> Option<usize> {
+    let rest = keys.get(from..)?;
+    first_match(rest, wanted).map(|i| from + i)
 }
 
 /// Where an entry sits: set and way.
@@ -237,7 +242,32 @@ impl Tlb {
         let set = self.set_of_tag(tag);
         let base = set * self.ways;
         let row = self.keys.get(base..base + self.ways)?;
-        let mut from = 0;
+        let way = first_match(row, wanted)?;
+        if self
+            .entries
+            .get(base + way)
+            .is_some_and(|e| e.matches(va, asid))
+        {
+            return Some(Slot { set, way });
+        }
+        self.find_after(va, asid, set, wanted, way + 1)
+    }
+
+    /// [`Tlb::find_sized`] past a way whose key matched but whose entry did not (another
+    /// address space's entry for the page): the ways of `set` from `from` on whose key is
+    /// `wanted`.
+    #[cold]
+    #[inline(never)]
+    fn find_after(
+        &self,
+        va: u64,
+        asid: u16,
+        set: usize,
+        wanted: u64,
+        mut from: usize,
+    ) -> Option<Slot> {
+        let base = set * self.ways;
+        let row = self.keys.get(base..base + self.ways)?;
         while let Some(way) = next_match(row, wanted, from) {
             if self
                 .entries
