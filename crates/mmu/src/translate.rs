@@ -236,7 +236,14 @@ impl Translator {
     /// next hit on that entry changes no replacement state (see [`crate::fastpath`]) and
     /// the whole page lies below `phys_size`. The entry is in hand, so nothing is searched.
     #[inline(always)]
-    fn hold_l1(&mut self, regs: &MmuRegs, ctx: &AccessCtx, slot: Slot, phys_size: u64) {
+    fn hold_l1(
+        &mut self,
+        regs: &MmuRegs,
+        ctx: &AccessCtx,
+        slot: Slot,
+        entry: &TlbEntry,
+        phys_size: u64,
+    ) {
         // The hit or fill may have changed the L1's state: drop what stood on the old.
         self.sync_fast_path();
         let tlb = if ctx.kind == AccessKind::Fetch {
@@ -245,9 +252,6 @@ impl Translator {
             &self.l1d
         };
         let Some(tlb) = tlb.as_ref() else {
-            return;
-        };
-        let Some(entry) = tlb.entry_at(slot) else {
             return;
         };
         let (perms, dirty) = (entry.perms, entry.dirty);
@@ -475,7 +479,10 @@ impl Translator {
                 linear_len,
             } => {
                 let result = self.translate_paged(mem, regs, ctx, format, root, linear_len, hold);
-                self.sync_fast_path();
+                // A held translation synced in `hold_l1` after its last change to an L1.
+                if hold.is_none() || result.is_err() {
+                    self.sync_fast_path();
+                }
                 result
             }
         }
@@ -543,19 +550,19 @@ impl Translator {
                 &mut self.stats.l1d
             };
             match probe(tlb, counters, k, regs, ctx) {
+                // A hit's slot holds its entry (`probe` just read it there).
                 Probe::Hit(slot) => {
-                    let (pa, page_shift) = tlb
-                        .entry_at(slot)
-                        .map_or((va, 12), |e| (e.translate(va), e.page_shift));
-                    if let Some(phys_size) = hold {
-                        self.hold_l1(regs, ctx, slot, phys_size);
+                    if let Some(entry) = tlb.entry_at(slot).copied() {
+                        if let Some(phys_size) = hold {
+                            self.hold_l1(regs, ctx, slot, &entry, phys_size);
+                        }
+                        return Ok(Translation {
+                            pa: entry.translate(va),
+                            cycles,
+                            resolved: Resolved::L1,
+                            page_shift: u32::from(entry.page_shift),
+                        });
                     }
-                    return Ok(Translation {
-                        pa,
-                        cycles,
-                        resolved: Resolved::L1,
-                        page_shift: u32::from(page_shift),
-                    });
                 }
                 Probe::Denied(reason) => return Err(self.fault(reason, cycles)),
                 Probe::Absent => l1_absent = true,
@@ -689,7 +696,7 @@ impl Translator {
             }
         }
         if let Some(phys_size) = hold {
-            self.hold_l1(regs, ctx, slot, phys_size);
+            self.hold_l1(regs, ctx, slot, &entry, phys_size);
         }
     }
 }
