@@ -58,6 +58,14 @@ pub trait Replacement {
     fn invalidate(&mut self, set: usize, way: usize);
     /// The way to evict from a full set.
     fn victim(&mut self, set: usize) -> usize;
+    /// [`Replacement::victim`], then [`Replacement::fill`] of that way: a fill of a full
+    /// set, with one dispatch on the policy instead of two.
+    #[inline(always)]
+    fn replace(&mut self, set: usize) -> usize {
+        let way = self.victim(set);
+        self.fill(set, way);
+        way
+    }
     /// Whether [`Replacement::touch`] of `way` would change any state that can influence a
     /// future victim choice (false for the MRU way under LRU; always false for FIFO and
     /// random). A fast path may skip the modelled lookup exactly when this is false.
@@ -170,6 +178,10 @@ impl Replacement for Policy {
     #[inline(always)]
     fn victim(&mut self, set: usize) -> usize {
         dispatch!(self, p => p.victim(set))
+    }
+    #[inline(always)]
+    fn replace(&mut self, set: usize) -> usize {
+        dispatch!(self, p => p.replace(set))
     }
     #[inline(always)]
     fn hit_would_change_state(&self, set: usize, way: usize) -> bool {

@@ -381,14 +381,14 @@ impl Tlb {
         set: usize,
         same: Option<usize>,
     ) -> Option<TlbEntry> {
-        let way = self.choose_way(set, same);
+        let (way, told) = self.choose_way(set, same);
         let index = set * self.ways + way;
         let old = self
             .keys
             .get(index)
             .filter(|k| **k != NO_KEY && same.is_none())
             .and_then(|_| self.entries.get(index).copied());
-        self.put(entry, set, way);
+        self.put(entry, set, way, told);
         old
     }
 
@@ -397,33 +397,41 @@ impl Tlb {
     /// evicted.
     #[inline(always)]
     fn place(&mut self, entry: TlbEntry, set: usize, same: Option<usize>) -> (Slot, bool) {
-        let way = self.choose_way(set, same);
-        let replaced = self.put(entry, set, way);
+        let (way, told) = self.choose_way(set, same);
+        let replaced = self.put(entry, set, way, told);
         (Slot { set, way }, replaced && same.is_none())
     }
 
     /// The way a fill of `set` goes to: `same` if given, else the lowest invalid way, else
-    /// the policy's victim.
+    /// the policy's victim; and whether the policy has already been told of the fill (it
+    /// is, with the victim's choice).
     #[inline(always)]
-    fn choose_way(&mut self, set: usize, same: Option<usize>) -> usize {
+    fn choose_way(&mut self, set: usize, same: Option<usize>) -> (usize, bool) {
         if let Some(way) = same {
-            return way;
+            return (way, false);
         }
         let ways = self.ways;
         if self.filled.get(set).is_some_and(|n| *n as usize >= ways) {
-            return self.policy.victim(set).min(ways - 1);
+            let way = self.policy.replace(set);
+            return if way < ways {
+                (way, true)
+            } else {
+                (ways - 1, false)
+            };
         }
         let base = set * ways;
-        self.keys
+        let way = self
+            .keys
             .get(base..base + ways)
             .and_then(|row| row.iter().position(|k| *k == NO_KEY))
-            .unwrap_or(0)
+            .unwrap_or(0);
+        (way, false)
     }
 
-    /// Writes `entry` into way `way` of `set` and tells the policy; returns whether the
-    /// slot held a valid entry.
+    /// Writes `entry` into way `way` of `set` and tells the policy unless it was `told`;
+    /// returns whether the slot held a valid entry.
     #[inline(always)]
-    fn put(&mut self, entry: TlbEntry, set: usize, way: usize) -> bool {
+    fn put(&mut self, entry: TlbEntry, set: usize, way: usize, told: bool) -> bool {
         let index = set * self.ways + way;
         let shift = entry.page_shift;
         let (Some(k), Some(e)) = (self.keys.get_mut(index), self.entries.get_mut(index)) else {
@@ -444,7 +452,9 @@ impl Tlb {
             }
             self.note_size(shift);
         }
-        self.policy.fill(set, way);
+        if !told {
+            self.policy.fill(set, way);
+        }
         self.generation = self.generation.wrapping_add(1);
         replaced
     }

@@ -2,8 +2,11 @@
 //! driven through a small tag store that fills invalid ways first, as the TLBs do.
 
 use crate::tables::Rng;
+use atlas_mmu::config::Geometry;
 use atlas_mmu::policy::naive::NaivePolicy;
 use atlas_mmu::policy::{Policy, PolicyKind, Replacement};
+use atlas_mmu::pte::Perms;
+use atlas_mmu::tlb::{Tlb, TlbEntry};
 
 /// A tag store of `sets` × `ways` under policy `P`; returns per access whether it hit.
 struct Store<P: Replacement> {
@@ -100,6 +103,66 @@ fn tuned_policies_match_naive_references_hit_for_hit() {
                 );
             }
         }
+    }
+}
+
+/// A TLB places its fills where the naive policies say: an invalid way first, else the
+/// victim, for every policy and a range of geometries, with flushes of single pages between.
+#[test]
+fn tlbs_fill_the_ways_the_naive_policies_choose() {
+    for kind in PolicyKind::ALL {
+        for (sets, ways) in [(1, 1), (1, 4), (3, 5), (16, 4), (8, 12), (1, 33)] {
+            let seed = 7u64;
+            let geometry = Geometry::new(sets as u32, ways as u32, kind);
+            let mut tlb = Tlb::new(geometry, seed);
+            let mut naive = Store::new(sets, ways, NaivePolicy::new(kind, sets, ways, seed));
+            let mut rng = Rng(seed * 31 + ways as u64);
+            let universe = (sets * ways) as u64 * 2 + 1;
+            let (mut hits, mut evictions) = (0, 0);
+            for step in 0..4000 {
+                let tag = if rng.chance(60) {
+                    rng.below(universe / 2 + 1)
+                } else {
+                    rng.below(universe)
+                };
+                let va = tag << 12;
+                if rng.chance(3) {
+                    tlb.flush(Some(va), None);
+                    naive.invalidate(tag);
+                    continue;
+                }
+                let (hit, way, _) = naive.access(tag);
+                let what = format!("{kind:?} {sets}x{ways} step {step} tag {tag}");
+                if tlb.lookup(va, 1).is_some() {
+                    assert!(hit, "{what}: the TLB hit, the model missed");
+                    hits += 1;
+                    continue;
+                }
+                assert!(!hit, "{what}: the model hit, the TLB missed");
+                let (slot, evicted) = tlb.insert_at(page(va));
+                assert_eq!(slot.way, way, "{what}");
+                evictions += u32::from(evicted);
+            }
+            assert!(
+                hits > 100 && evictions > 100,
+                "{kind:?} {sets}x{ways}: {hits} hits, {evictions} evictions"
+            );
+        }
+    }
+}
+
+/// A 4 KiB user page at `va`.
+fn page(va: u64) -> TlbEntry {
+    TlbEntry {
+        vtag: va >> 12,
+        page_shift: 12,
+        asid: 1,
+        global: false,
+        perms: Perms::default(),
+        dirty: true,
+        level: 0,
+        page_base: va,
+        pte_addr: 0,
     }
 }
 
