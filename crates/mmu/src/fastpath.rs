@@ -210,21 +210,44 @@ impl FastPath {
 
     /// Holds the page of `ctx` as mapping to `pa_base`, served as `class`.
     pub fn fill(&mut self, ctx: &AccessCtx, pa_base: u64, class: HitClass) {
+        self.fill_with(ctx, None, pa_base, class);
+    }
+
+    /// [`FastPath::fill`], and the same page for access kind `also` too if given (a load's
+    /// page for stores, say): one tag and slot serve both.
+    #[inline]
+    pub fn fill_with(
+        &mut self,
+        ctx: &AccessCtx,
+        also: Option<AccessKind>,
+        pa_base: u64,
+        class: HitClass,
+    ) {
         let tag = key(ctx);
         if !self.enabled || tag == 0 {
             return;
         }
-        if ctx.kind == AccessKind::Fetch {
+        let i = index(ctx.va);
+        let entry = Entry {
+            tag,
+            pa_base,
+            class,
+        };
+        self.put(ctx.kind, i, entry);
+        if let Some(kind) = also {
+            self.put(kind, i, entry);
+        }
+    }
+
+    /// Writes `entry` in slot `i` of access kind `kind`.
+    #[inline(always)]
+    fn put(&mut self, kind: AccessKind, i: usize, entry: Entry) {
+        if kind == AccessKind::Fetch {
             self.fetch_epoch = self.fetch_epoch.wrapping_add(1);
         }
-        let k = kind_slot(ctx.kind);
-        let i = index(ctx.va);
-        if let Some(entry) = self.entries.get_mut(k).and_then(|e| e.get_mut(i)) {
-            *entry = Entry {
-                tag,
-                pa_base,
-                class,
-            };
+        let k = kind_slot(kind);
+        if let Some(slot) = self.entries.get_mut(k).and_then(|e| e.get_mut(i)) {
+            *slot = entry;
             if let Some(live) = self.live.get_mut(k) {
                 *live |= 1 << i;
             }

@@ -263,36 +263,8 @@ impl Translator {
         {
             return;
         }
-        self.fast.fill(ctx, pa_page, HitClass::L1);
-        self.fast_fill_sibling(regs, ctx, perms, dirty, pa_page);
-    }
-
-    /// Loads and stores share the L1 data TLB: when a load's (store's) entry may be held
-    /// for a state-free hit, a store (load) of the page hits the same entry without state
-    /// change too, and may be held as well if its own permission (and D, for a store)
-    /// allows. A sweep that loads and then stores each page so serves the store from the
-    /// fast path. The caller has checked that the page is in physical memory.
-    #[inline]
-    fn fast_fill_sibling(
-        &mut self,
-        regs: &MmuRegs,
-        ctx: &AccessCtx,
-        perms: Perms,
-        dirty: bool,
-        pa_base: u64,
-    ) {
-        let kind = match ctx.kind {
-            AccessKind::Fetch => return,
-            AccessKind::Load => AccessKind::Store,
-            AccessKind::Store => AccessKind::Load,
-        };
-        if check_permission(perms, kind, ctx.privilege, regs.sum, regs.mxr).is_some()
-            || (kind == AccessKind::Store && !dirty)
-        {
-            return;
-        }
-        self.fast
-            .fill(&AccessCtx { kind, ..*ctx }, pa_base, HitClass::L1);
+        let sibling = sibling_kind(regs, ctx, perms, dirty);
+        self.fast.fill_with(ctx, sibling, pa_page, HitClass::L1);
     }
 
     /// Drops fast-path entries whose L1 TLB changed since they were filled.
@@ -756,6 +728,22 @@ fn probe(
     }
     bump(&mut counters.misses);
     Probe::Clean
+}
+
+/// Loads and stores share the L1 data TLB: when a load's (store's) entry may be held for a
+/// state-free hit, a store (load) of the page hits the same entry without state change too,
+/// and may be held as well if its own permission (and D, for a store) allows. A sweep that
+/// loads and then stores each page so serves the store from the fast path. Returns that
+/// other kind, if it may be held.
+#[inline(always)]
+fn sibling_kind(regs: &MmuRegs, ctx: &AccessCtx, perms: Perms, dirty: bool) -> Option<AccessKind> {
+    let kind = match ctx.kind {
+        AccessKind::Fetch => return None,
+        AccessKind::Load => AccessKind::Store,
+        AccessKind::Store => AccessKind::Load,
+    };
+    let denied = check_permission(perms, kind, ctx.privilege, regs.sum, regs.mxr).is_some();
+    (!denied && (kind != AccessKind::Store || dirty)).then_some(kind)
 }
 
 fn entry_of(leaf: &Leaf, va: u64, asid: u16) -> TlbEntry {
