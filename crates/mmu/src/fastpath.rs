@@ -388,6 +388,30 @@ mod tests {
     }
 
     #[test]
+    fn a_fill_with_a_sibling_kind_holds_the_page_for_both_kinds_only() {
+        let mut f = FastPath::default();
+        let load = ctx(0x3_2000, AccessKind::Load, 4, Privilege::User, 2);
+        f.fill_with(&load, Some(AccessKind::Store), 0x7000, HitClass::L1);
+        let store = AccessCtx {
+            kind: AccessKind::Store,
+            ..load
+        };
+        let fetch = AccessCtx {
+            kind: AccessKind::Fetch,
+            ..load
+        };
+        assert_eq!(f.lookup(&load), Some(0x7000));
+        assert_eq!(f.lookup(&store), Some(0x7000));
+        assert_eq!(f.lookup(&fetch), None);
+        assert_eq!(f.hits_of(AccessKind::Store, HitClass::L1), 1);
+        // Without a sibling, only the access's own kind is held.
+        f.flush_data();
+        f.fill_with(&load, None, 0x7000, HitClass::L1);
+        assert_eq!(f.lookup(&store), None);
+        assert_eq!(f.lookup(&load), Some(0x7000));
+    }
+
+    #[test]
     fn wide_asids_and_a_disabled_path_never_fill() {
         let mut f = FastPath::default();
         let wide = ctx(0x1000, AccessKind::Fetch, 4, Privilege::User, 600);
