@@ -295,9 +295,13 @@ fn walk_steps<M: PteMemory, C: WalkCache, O: WalkObserver>(
                 level,
                 pte_addr: table,
             })?;
-        let raw = mem
-            .read_pte(pte_addr, u64::from(format.pte_size))
-            .ok_or(TranslateReason::PteBeyondMemory { level, pte_addr })?;
+        // One host load of the PTE's fixed size (a size only known at run time would
+        // dispatch on it on every read).
+        let raw = match format.pte_size {
+            8 => mem.read_pte(pte_addr, 8),
+            size => mem.read_pte(pte_addr, u64::from(size)),
+        }
+        .ok_or(TranslateReason::PteBeyondMemory { level, pte_addr })?;
         outcome.pte_reads += 1;
         observer.pte(level, table, format.vpn(va, level), pte_addr, raw);
         let pte = Pte(raw);
