@@ -255,7 +255,8 @@ impl Tlb {
 
     /// [`Tlb::find_sized`] past a way whose key matched but whose entry did not (another
     /// address space's entry for the page): the ways of `set` from `from` on whose key is
-    /// `wanted`.
+    /// `wanted`. Out of line and cold: one address space never gets here (several that map
+    /// the same page do, at the cost of this call).
     #[cold]
     #[inline(never)]
     fn find_after(
@@ -403,8 +404,8 @@ impl Tlb {
     }
 
     /// The way a fill of `set` goes to: `same` if given, else the lowest invalid way, else
-    /// the policy's victim; and whether the policy has already been told of the fill (it
-    /// is, with the victim's choice).
+    /// the policy's victim; and whether the policy has already been told of the fill (only
+    /// the victim is: [`Replacement::replace`] chooses and records it in one step).
     #[inline(always)]
     fn choose_way(&mut self, set: usize, same: Option<usize>) -> (usize, bool) {
         if let Some(way) = same {
@@ -413,6 +414,9 @@ impl Tlb {
         let ways = self.ways;
         if self.filled.get(set).is_some_and(|n| *n as usize >= ways) {
             let way = self.policy.replace(set);
+            // Every policy's victim is one of the set's ways; the fallback only keeps an
+            // impossible answer from indexing past the set.
+            debug_assert!(way < ways, "victim way {way} of {ways}");
             return if way < ways {
                 (way, true)
             } else {
