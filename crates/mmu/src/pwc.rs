@@ -6,7 +6,7 @@
 use crate::config::Geometry;
 use crate::format::Format;
 use crate::policy::{Policy, Replacement};
-use crate::tlb::{first_match, next_match};
+use crate::tlb::{first_match, match_from};
 use crate::walker::WalkCache;
 
 /// Number of levels that can hold pointer PTEs (1 to 4; level 0 PTEs are always leaves).
@@ -127,19 +127,15 @@ impl Pwc {
         tag: u64,
         wanted: u64,
         asid: u16,
-        mut from: usize,
+        from: usize,
     ) -> Option<usize> {
         let base = set * self.ways;
         let row = self.keys.get(base..base + self.ways)?;
-        while let Some(way) = next_match(row, wanted, from) {
-            if let Some(e) = self.entries.get(base + way) {
-                if e.tag == tag && (e.global || e.asid == asid) {
-                    return Some(way);
-                }
-            }
-            from = way + 1;
-        }
-        None
+        match_from(row, wanted, from, |way| {
+            self.entries
+                .get(base + way)
+                .is_some_and(|e| e.tag == tag && (e.global || e.asid == asid))
+        })
     }
 
     fn insert(&mut self, entry: PwcEntry) {

@@ -84,11 +84,26 @@ pub(crate) fn first_match(keys: &[u64], wanted: u64) -> Option<usize> {
         .map(|i| base + i)
 }
 
-/// The first index at or after `from` where `keys` holds `wanted`: the search past a key
-/// that matched an entry of another address space (or a colliding tag).
-pub(crate) fn next_match(keys: &[u64], wanted: u64, from: usize) -> Option<usize> {
-    let rest = keys.get(from..)?;
-    first_match(rest, wanted).map(|i| from + i)
+/// The first index at or after `from` where `keys` holds `wanted` and `accept` takes the
+/// entry there: the search past a key that matched an entry of another address space (or
+/// a colliding tag).
+pub(crate) fn match_from(
+    keys: &[u64],
+    wanted: u64,
+    mut from: usize,
+    mut accept: impl FnMut(usize) -> bool,
+) -> Option<usize> {
+    while let Some(i) = keys
+        .get(from..)
+        .and_then(|rest| first_match(rest, wanted))
+        .map(|i| from + i)
+    {
+        if accept(i) {
+            return Some(i);
+        }
+        from = i + 1;
+    }
+    None
 }
 
 /// Where an entry sits: set and way.
@@ -259,27 +274,15 @@ impl Tlb {
     /// the same page do, at the cost of this call).
     #[cold]
     #[inline(never)]
-    fn find_after(
-        &self,
-        va: u64,
-        asid: u16,
-        set: usize,
-        wanted: u64,
-        mut from: usize,
-    ) -> Option<Slot> {
+    fn find_after(&self, va: u64, asid: u16, set: usize, wanted: u64, from: usize) -> Option<Slot> {
         let base = set * self.ways;
         let row = self.keys.get(base..base + self.ways)?;
-        while let Some(way) = next_match(row, wanted, from) {
-            if self
-                .entries
+        let way = match_from(row, wanted, from, |way| {
+            self.entries
                 .get(base + way)
                 .is_some_and(|e| e.matches(va, asid))
-            {
-                return Some(Slot { set, way });
-            }
-            from = way + 1;
-        }
-        None
+        })?;
+        Some(Slot { set, way })
     }
 
     /// Records a hit on `slot` with the replacement policy.
