@@ -30,7 +30,7 @@ use crate::icache::slot_of;
 use crate::{Cpu, Trap, Word};
 use atlas_isa::Reg;
 use atlas_mmu::fastpath::FastFetch;
-use atlas_mmu::{AccessCtx, AccessKind, Bus, Privilege};
+use atlas_mmu::{AccessCtx, AccessKind, Bus, MemFault, Privilege};
 
 /// What the data accesses of a run of blocks share.
 pub(crate) struct BlockEnv {
@@ -357,10 +357,11 @@ impl<X: Word> Cpu<X> {
     }
 
     /// The load `ops[i]` of a block, of `SIZE` bytes, sign-extended if `SIGNED`: as
-    /// [`Cpu::load`], then [`Cpu::after_data_access`].
-    /// Out of line, as the bus access makes it long, and marked cold so it is laid out away
-    /// from the op loop: without the mark, intmix (no loads in its loop) took 3.1 s instead
-    /// of 2.6 s from the loop's code placement alone.
+    /// [`Cpu::load`], then [`Cpu::after_data_access`]. This is the fast-path hit, small so
+    /// that it saves few registers; anything else goes to [`Cpu::block_load_slow`].
+    /// Out of line and marked cold so it is laid out away from the op loop: without the
+    /// mark, intmix (no loads in its loop) took 3.1 s instead of 2.6 s from the loop's code
+    /// placement alone.
     #[cold]
     #[inline(never)]
     pub(crate) fn block_load<B: Bus, const SIZE: u8, const SIGNED: bool>(
@@ -372,37 +373,70 @@ impl<X: Word> Cpu<X> {
         env: &BlockEnv,
         flow: &mut Flow,
     ) -> Option<Exit> {
+        let (addr, ctx) = self.block_access(ops.get(i)?, AccessKind::Load, SIZE, pc, i, env);
+        match bus.load_fast(&ctx) {
+            Some(loaded) => {
+                self.finish_load::<B, SIZE, SIGNED>(bus, ops, i, addr, loaded, env, flow)
+            }
+            None => self.block_load_slow::<B, SIZE, SIGNED>(bus, ops, i, pc, env, flow),
+        }
+    }
+
+    /// [`Cpu::block_load`] when the fast path declined it: the access through the modelled
+    /// translation.
+    #[cold]
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn block_load_slow<B: Bus, const SIZE: u8, const SIGNED: bool>(
+        &mut self,
+        bus: &mut B,
+        ops: &[Op],
+        i: usize,
+        pc: X,
+        env: &BlockEnv,
+        flow: &mut Flow,
+    ) -> Option<Exit> {
+        let (addr, ctx) = self.block_access(ops.get(i)?, AccessKind::Load, SIZE, pc, i, env);
+        let loaded = bus.load_modelled(ctx);
+        self.finish_load::<B, SIZE, SIGNED>(bus, ops, i, addr, loaded, env, flow)
+    }
+
+    /// The rest of the block load `ops[i]` at `addr` once the bus has `loaded` it.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn finish_load<B: Bus, const SIZE: u8, const SIGNED: bool>(
+        &mut self,
+        bus: &mut B,
+        ops: &[Op],
+        i: usize,
+        addr: X,
+        loaded: Result<u64, MemFault>,
+        env: &BlockEnv,
+        flow: &mut Flow,
+    ) -> Option<Exit> {
         let o = ops.get(i)?;
-        let (size, signed) = (SIZE, SIGNED);
-        let addr = self.x(o.rs1).add(X::from_i64(i64::from(o.imm)));
-        let ctx = Self::block_ctx(
-            addr,
-            AccessKind::Load,
-            size,
-            pc.add(X::from_u64(4 * i as u64)),
-            env,
-        );
-        let raw = match bus.load(ctx) {
+        let raw = match loaded {
             Ok(raw) => raw,
             Err(fault) => {
                 flow.trap = Some(Trap::Memory(fault));
                 return Some(Exit::Trap(i));
             }
         };
-        let value = match (size, signed) {
+        let value = match (SIZE, SIGNED) {
             (1, true) => X::from_i64(i64::from(raw as u8 as i8)),
             (2, true) => X::from_i64(i64::from(raw as u16 as i16)),
             (4, true) => X::from_i64(i64::from(raw as u32 as i32)),
             _ => X::from_u64(raw),
         };
         self.set_x(o.rd, value);
-        self.block_access_cost(addr, size, flow);
+        self.block_access_cost(addr, SIZE, flow);
         self.counters.loads = self.counters.loads.wrapping_add(1);
         self.after_data_access(bus, ops, i, env, flow)
     }
 
     /// The store `ops[i]` of a block, of `SIZE` bytes: as [`Cpu::store`], then
-    /// [`Cpu::after_data_access`]. Out of line and cold, as [`Cpu::block_load`].
+    /// [`Cpu::after_data_access`]. The fast-path hit, out of line and cold, as
+    /// [`Cpu::block_load`]; anything else goes to [`Cpu::block_store_slow`].
     #[cold]
     #[inline(never)]
     pub(crate) fn block_store<B: Bus, const SIZE: u8>(
@@ -415,35 +449,76 @@ impl<X: Word> Cpu<X> {
         flow: &mut Flow,
     ) -> Option<Exit> {
         let o = ops.get(i)?;
-        let size = SIZE;
-        let addr = self.x(o.rs1).add(X::from_i64(i64::from(o.imm)));
-        let ctx = Self::block_ctx(
-            addr,
-            AccessKind::Store,
-            size,
-            pc.add(X::from_u64(4 * i as u64)),
-            env,
-        );
-        if let Err(fault) = bus.store(ctx, self.x(o.rs2).to_u64()) {
+        let (addr, ctx) = self.block_access(o, AccessKind::Store, SIZE, pc, i, env);
+        match bus.store_fast(&ctx, self.x(o.rs2).to_u64()) {
+            Some(stored) => self.finish_store::<B, SIZE>(bus, ops, i, addr, stored, env, flow),
+            None => self.block_store_slow::<B, SIZE>(bus, ops, i, pc, env, flow),
+        }
+    }
+
+    /// [`Cpu::block_store`] when the fast path declined it, as [`Cpu::block_load_slow`].
+    #[cold]
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn block_store_slow<B: Bus, const SIZE: u8>(
+        &mut self,
+        bus: &mut B,
+        ops: &[Op],
+        i: usize,
+        pc: X,
+        env: &BlockEnv,
+        flow: &mut Flow,
+    ) -> Option<Exit> {
+        let o = ops.get(i)?;
+        let (addr, ctx) = self.block_access(o, AccessKind::Store, SIZE, pc, i, env);
+        let stored = bus.store_modelled(ctx, self.x(o.rs2).to_u64());
+        self.finish_store::<B, SIZE>(bus, ops, i, addr, stored, env, flow)
+    }
+
+    /// The rest of the block store `ops[i]` at `addr` once the bus has `stored` it.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn finish_store<B: Bus, const SIZE: u8>(
+        &mut self,
+        bus: &mut B,
+        ops: &[Op],
+        i: usize,
+        addr: X,
+        stored: Result<(), MemFault>,
+        env: &BlockEnv,
+        flow: &mut Flow,
+    ) -> Option<Exit> {
+        if let Err(fault) = stored {
             flow.trap = Some(Trap::Memory(fault));
             return Some(Exit::Trap(i));
         }
-        self.block_access_cost(addr, size, flow);
+        self.block_access_cost(addr, SIZE, flow);
         self.counters.stores = self.counters.stores.wrapping_add(1);
         self.after_data_access(bus, ops, i, env, flow)
     }
 
-    /// The access context of the data access of the instruction at `at`.
+    /// The address and access context of the data access of `op`, op `i` of a block
+    /// entered at `pc`.
     #[inline(always)]
-    fn block_ctx(addr: X, kind: AccessKind, size: u8, at: X, env: &BlockEnv) -> AccessCtx {
-        AccessCtx {
+    fn block_access(
+        &self,
+        op: &Op,
+        kind: AccessKind,
+        size: u8,
+        pc: X,
+        i: usize,
+        env: &BlockEnv,
+    ) -> (X, AccessCtx) {
+        let addr = self.x(op.rs1).add(X::from_i64(i64::from(op.imm)));
+        let ctx = AccessCtx {
             va: addr.to_u64(),
             kind,
             size,
             privilege: env.privilege,
             asid: env.asid,
-            pc: at.to_u64(),
-        }
+            pc: pc.add(X::from_u64(4 * i as u64)).to_u64(),
+        };
+        (addr, ctx)
     }
 
     /// The memory latency and misalignment cost of a data access, as `data_access_cost`.

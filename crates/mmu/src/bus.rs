@@ -99,6 +99,33 @@ pub trait Bus {
     /// Stores the low `ctx.size` bytes of `value` at `ctx.va`.
     fn store(&mut self, ctx: AccessCtx, value: u64) -> Result<(), MemFault>;
 
+    /// [`Bus::load`] if the translation fast path serves it, with the hit counted; `None`
+    /// (nothing done, nothing counted) to leave it to [`Bus::load_modelled`]. A CPU calls
+    /// this from a small hot function and keeps the modelled access out of line.
+    #[inline(always)]
+    fn load_fast(&mut self, _ctx: &AccessCtx) -> Option<Result<u64, MemFault>> {
+        None
+    }
+
+    /// [`Bus::load`] after [`Bus::load_fast`] declined it: the access through the modelled
+    /// hardware, without asking the fast path again.
+    #[inline(always)]
+    fn load_modelled(&mut self, ctx: AccessCtx) -> Result<u64, MemFault> {
+        self.load(ctx)
+    }
+
+    /// [`Bus::store`] if the translation fast path serves it, as [`Bus::load_fast`].
+    #[inline(always)]
+    fn store_fast(&mut self, _ctx: &AccessCtx, _value: u64) -> Option<Result<(), MemFault>> {
+        None
+    }
+
+    /// [`Bus::store`] after [`Bus::store_fast`] declined it, as [`Bus::load_modelled`].
+    #[inline(always)]
+    fn store_modelled(&mut self, ctx: AccessCtx, value: u64) -> Result<(), MemFault> {
+        self.store(ctx, value)
+    }
+
     /// Translates `ctx` to the physical address of its first byte, with the same checks and
     /// costs as a real access (used by the OS to copy syscall buffers).
     fn translate(&mut self, ctx: AccessCtx) -> Result<u64, MemFault>;
@@ -516,10 +543,22 @@ impl Bus for SystemBus {
 
     #[inline(always)]
     fn load(&mut self, ctx: AccessCtx) -> Result<u64, MemFault> {
-        if let Some(pa) = self.fast_pa(&ctx) {
-            return read_sized(&self.phys, pa, ctx.size)
-                .ok_or_else(|| self.beyond_memory(&ctx, pa));
+        match self.load_fast(&ctx) {
+            Some(done) => done,
+            None => self.load_modelled(ctx),
         }
+    }
+
+    #[inline(always)]
+    fn store(&mut self, ctx: AccessCtx, value: u64) -> Result<(), MemFault> {
+        match self.store_fast(&ctx, value) {
+            Some(done) => done,
+            None => self.store_modelled(ctx, value),
+        }
+    }
+
+    #[inline(always)]
+    fn load_modelled(&mut self, ctx: AccessCtx) -> Result<u64, MemFault> {
         match Self::split(&ctx) {
             None => self.read_part(&ctx),
             Some((lo, hi)) => self.load_split(&ctx, lo, hi),
@@ -527,18 +566,27 @@ impl Bus for SystemBus {
     }
 
     #[inline(always)]
-    fn store(&mut self, ctx: AccessCtx, value: u64) -> Result<(), MemFault> {
-        if let Some(pa) = self.fast_pa(&ctx) {
-            self.code.note_write(pa, u64::from(ctx.size));
-            return match write_sized(&mut self.phys, pa, ctx.size, value) {
-                Some(()) => Ok(()),
-                None => Err(self.beyond_memory(&ctx, pa)),
-            };
-        }
+    fn store_modelled(&mut self, ctx: AccessCtx, value: u64) -> Result<(), MemFault> {
         match Self::split(&ctx) {
             None => self.write_part(&ctx, value),
             Some((lo, hi)) => self.store_split(&ctx, lo, hi, value),
         }
+    }
+
+    #[inline(always)]
+    fn load_fast(&mut self, ctx: &AccessCtx) -> Option<Result<u64, MemFault>> {
+        let pa = self.fast_pa(ctx)?;
+        Some(read_sized(&self.phys, pa, ctx.size).ok_or_else(|| self.beyond_memory(ctx, pa)))
+    }
+
+    #[inline(always)]
+    fn store_fast(&mut self, ctx: &AccessCtx, value: u64) -> Option<Result<(), MemFault>> {
+        let pa = self.fast_pa(ctx)?;
+        self.code.note_write(pa, u64::from(ctx.size));
+        Some(match write_sized(&mut self.phys, pa, ctx.size, value) {
+            Some(()) => Ok(()),
+            None => Err(self.beyond_memory(ctx, pa)),
+        })
     }
 
     fn translate(&mut self, ctx: AccessCtx) -> Result<u64, MemFault> {
