@@ -386,7 +386,6 @@ impl<X: Word> Cpu<X> {
     /// translation.
     #[cold]
     #[inline(never)]
-    #[allow(clippy::too_many_arguments)]
     fn block_load_slow<B: Bus, const SIZE: u8, const SIGNED: bool>(
         &mut self,
         bus: &mut B,
@@ -459,7 +458,6 @@ impl<X: Word> Cpu<X> {
     /// [`Cpu::block_store`] when the fast path declined it, as [`Cpu::block_load_slow`].
     #[cold]
     #[inline(never)]
-    #[allow(clippy::too_many_arguments)]
     fn block_store_slow<B: Bus, const SIZE: u8>(
         &mut self,
         bus: &mut B,
