@@ -26,8 +26,10 @@ use crate::{Cpu, Word};
 use atlas_isa::{
     decode, AluImmOp, AluOp, BranchOp, CostClass, Inst, LoadOp, Reg, ShiftImmOp, StoreOp, Xlen,
 };
+use atlas_jit::{LoopCode, LoopOp, Taken};
 use atlas_mmu::Bus;
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
+use std::sync::Arc;
 
 #[cfg(test)]
 mod tests;
@@ -125,6 +127,46 @@ macro_rules! block_ops {
                 );
             let code = if writes_zero { OpCode::Nop } else { code };
             Some((Op { code, rd, rs1, rs2, imm }, role))
+        }
+
+        /// `ops[i]` of a block with `exits` as the loop compiler takes it
+        /// ([`atlas_jit::LoopOp`]); `Other` for an op it never compiles (memory, jumps,
+        /// `auipc`); `None` if `i` is out of range.
+        fn loop_op(ops: &[Op], i: usize, exits: &[BlockExit]) -> Option<LoopOp> {
+            let &Op { code, rd, rs1, rs2, imm } = ops.get(i)?;
+            let exit = rd.num();
+            let skipped = || exits.get(usize::from(exit)).map(|e| e.skipped);
+            Some(match code {
+                $(OpCode::$alu => LoopOp::Alu { op: AluOp::$alu, rd, rs1, rs2 },)*
+                $(OpCode::$imm => LoopOp::AluImm { op: AluImmOp::$imm, rd, rs1, imm },)*
+                $(OpCode::$sh => {
+                    match u32::try_from(imm) {
+                        Ok(shamt) => LoopOp::ShiftImm { op: ShiftImmOp::$sh, rd, rs1, shamt },
+                        Err(_) => LoopOp::Other,
+                    }
+                })*
+                OpCode::Lui => LoopOp::Lui { rd, imm },
+                OpCode::Nop => LoopOp::Nop,
+                OpCode::Fall => LoopOp::Fall,
+                $(OpCode::$ov => {
+                    let skipped = skipped()?;
+                    LoopOp::BranchOver { op: BranchOp::$ob, rs1, rs2, exit, skipped }
+                })*
+                // Taken, as `exec_op` takes it: a skip, a loop, or a way out.
+                $(OpCode::$br => {
+                    let taken = match skip_target(ops, i, imm) {
+                        Some(to) => Taken::Skip { to, skipped: skipped()? },
+                        None if imm == 0 => {
+                            Taken::Loop { len: exits.get(usize::from(exit))?.len }
+                        }
+                        None => Taken::Leave,
+                    };
+                    LoopOp::Branch { op: BranchOp::$br, rs1, rs2, exit, taken }
+                })*
+                $(OpCode::$ld)|* | $(OpCode::$st)|* | OpCode::Auipc | OpCode::Jal | OpCode::Jalr => {
+                    LoopOp::Other
+                }
+            })
         }
 
         /// The branch-over-one op of the branch `code`, if it is a conditional branch.
@@ -494,6 +536,9 @@ pub(crate) struct Block {
     /// Its side exits in order (exit `k` is the `k`-th conditional branch, taken), then the
     /// end (its jump, or `Fall`), whose number its op holds too. Never empty.
     exits: Box<[BlockExit]>,
+    /// The block as native code: compiled the first time it is asked for, `None` if the
+    /// loop compiler does not cover it (see [`Block::native`]).
+    native: OnceCell<Option<Arc<LoopCode>>>,
 }
 
 impl Block {
@@ -501,6 +546,25 @@ impl Block {
     #[inline(always)]
     pub fn exit(&self, k: u8) -> Option<&BlockExit> {
         self.exits.get(usize::from(k))
+    }
+
+    /// The number of exits (side exits and the end).
+    pub fn exit_count(&self) -> usize {
+        self.exits.len()
+    }
+
+    /// The block as native code for a hart of width `xlen`, if it is a loop (a branch back
+    /// to its entry) of register-only ops the loop compiler covers on this host.
+    #[inline]
+    pub fn native(&self, xlen: Xlen) -> Option<&LoopCode> {
+        self.native
+            .get_or_init(|| {
+                let ops = (0..self.ops.len())
+                    .map(|i| loop_op(&self.ops, i, &self.exits))
+                    .collect::<Option<Vec<LoopOp>>>()?;
+                LoopCode::compile(&ops, self.len, xlen).map(Arc::new)
+            })
+            .as_deref()
     }
 }
 
@@ -612,6 +676,17 @@ impl BlockPage {
             self.first_run(index, k);
         }
         exit.runs.set(runs + 1);
+    }
+
+    /// Notes `n` runs (0 or more) of the block at `index` that left by its exit `k`
+    /// (`exit`), as [`BlockPage::ran`] notes one.
+    #[inline]
+    pub fn ran_n(&self, exit: &BlockExit, index: usize, k: u8, n: u64) {
+        let runs = exit.runs.get();
+        if runs == 0 && exit.skips.get() == 0 {
+            self.first_run(index, k);
+        }
+        exit.runs.set(runs + n);
     }
 
     /// Notes `n` skips (0 or more) by the branch of side exit `k` (`exit`) of the block at
@@ -791,6 +866,7 @@ impl BlockPage {
             ops: ops.into_boxed_slice(),
             len,
             exits: exits.into_boxed_slice(),
+            native: OnceCell::new(),
         });
         self.costs.push(cost);
         Some(index)

@@ -26,6 +26,9 @@ pub struct Cpu<X: Word> {
     /// The fast-path entry of the page the hart last fetched from, so that straight-line
     /// fetches on it skip the lookup (each is still counted as a fast-path hit).
     pub(crate) fetch_page: Option<FetchPage>,
+    /// Whether loop blocks run as native code where the host has a compiler for them
+    /// ([`atlas_jit`]); only host speed differs.
+    pub(crate) jit: bool,
 }
 
 /// The page a hart executes from, as the bus's fast path holds it.
@@ -60,6 +63,7 @@ impl<X: Word> Cpu<X> {
             last_jump_from: None,
             icache: Some(ICache::new()),
             fetch_page: None,
+            jit: true,
         }
     }
 
@@ -68,6 +72,18 @@ impl<X: Word> Cpu<X> {
     pub fn set_icache(&mut self, on: bool) {
         self.icache = on.then(ICache::new);
         self.fetch_page = None;
+    }
+
+    /// Switches native code for register-only loop blocks on (the default) or off. Like
+    /// the decoded-instruction cache (which it needs), it changes no result, counter or
+    /// cycle; hosts other than x86-64 never compile and always interpret.
+    pub fn set_jit(&mut self, on: bool) {
+        self.jit = on;
+    }
+
+    /// Whether native loop code is switched on.
+    pub fn jit_enabled(&self) -> bool {
+        self.jit
     }
 
     /// Whether the decoded-instruction cache is on.
@@ -160,6 +176,12 @@ impl<X: Word> Cpu<X> {
     #[inline(always)]
     pub(crate) fn x(&self, r: Reg) -> X {
         self.regs[usize::from(r.num() & 31)]
+    }
+
+    /// The register file, for native loop code ([`atlas_jit::LoopCode::run`]), which never
+    /// writes `zero`.
+    pub(crate) fn regs_mut(&mut self) -> &mut [X; 32] {
+        &mut self.regs
     }
 
     #[inline(always)]

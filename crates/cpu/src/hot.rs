@@ -29,6 +29,7 @@ use crate::exec::FetchPage;
 use crate::icache::slot_of;
 use crate::{Cpu, Trap, Word};
 use atlas_isa::Reg;
+use atlas_jit::{LoopCode, LoopState};
 use atlas_mmu::fastpath::FastFetch;
 use atlas_mmu::{AccessCtx, AccessKind, Bus, MemFault, Privilege};
 
@@ -81,6 +82,15 @@ pub(crate) enum Exit {
         /// The branch's side exit, which holds what the skip passes over.
         exit: u8,
     },
+}
+
+/// How a call of a block's native code ends.
+enum NativeEnd {
+    /// As a run of the op loop ends.
+    Exit(Exit),
+    /// At op `n`, not compiled and not yet executed: the op loop goes on from there, in
+    /// the same run.
+    Resume(usize),
 }
 
 /// A taken branch of side exit `exit` skipping to op `to` of the running block: counts the
@@ -211,53 +221,69 @@ impl<X: Word> Cpu<X> {
                     blocks,
                     index,
                 };
-                let mut rest = ops.iter();
                 flow.skipped = 0;
-                // Two op slots per turn: each dispatch jump then has a shorter history to
-                // predict from (measured: intmix 4.26 s -> 3.75 s). They are written out
-                // twice on purpose: one `match` on the slot's result (in a macro) compiled to
-                // 300 M host instructions instead of 290 M on intmix, 2.2 s -> 2.5 s.
-                let exit = loop {
-                    let Some(op) = rest.next() else {
-                        break Exit::Stop(ops.len());
-                    };
-                    if let Some(exit) = self.exec_op(
-                        bus, ops, op, &mut rest, &run, pc, &env, &mut flow, &mut taken,
-                    ) {
-                        match exit {
-                            Exit::Skip { to, exit } => {
-                                rest = skip(ops, to, &run, exit, &mut flow);
-                                continue;
-                            }
-                            Exit::Again => match again(&run, len, &mut budget, &mut flow) {
-                                true => {
-                                    rest = ops.iter();
-                                    continue;
-                                }
-                                false => break Exit::Next(pc.to_u64()),
-                            },
-                            exit => break exit,
-                        }
+                let mut rest = ops.iter();
+                let native = if self.jit {
+                    block.native(X::XLEN)
+                } else {
+                    None
+                };
+                let mut ended = None;
+                if let Some(code) = native {
+                    match self.run_native(code, &run, pc, &mut budget, &mut flow, &mut taken) {
+                        NativeEnd::Exit(exit) => ended = Some(exit),
+                        NativeEnd::Resume(at) => rest = ops.get(at..).unwrap_or_default().iter(),
                     }
-                    let Some(op) = rest.next() else {
-                        break Exit::Stop(ops.len());
-                    };
-                    if let Some(exit) = self.exec_op(
-                        bus, ops, op, &mut rest, &run, pc, &env, &mut flow, &mut taken,
-                    ) {
-                        match exit {
-                            Exit::Skip { to, exit } => {
-                                rest = skip(ops, to, &run, exit, &mut flow);
-                                continue;
-                            }
-                            Exit::Again => match again(&run, len, &mut budget, &mut flow) {
-                                true => {
-                                    rest = ops.iter();
+                }
+                let exit = if let Some(exit) = ended {
+                    exit
+                } else {
+                    // Two op slots per turn: each dispatch jump then has a shorter history to
+                    // predict from (measured: intmix 4.26 s -> 3.75 s). They are written out
+                    // twice on purpose: one `match` on the slot's result (in a macro) compiled to
+                    // 300 M host instructions instead of 290 M on intmix, 2.2 s -> 2.5 s.
+                    loop {
+                        let Some(op) = rest.next() else {
+                            break Exit::Stop(ops.len());
+                        };
+                        if let Some(exit) = self.exec_op(
+                            bus, ops, op, &mut rest, &run, pc, &env, &mut flow, &mut taken,
+                        ) {
+                            match exit {
+                                Exit::Skip { to, exit } => {
+                                    rest = skip(ops, to, &run, exit, &mut flow);
                                     continue;
                                 }
-                                false => break Exit::Next(pc.to_u64()),
-                            },
-                            exit => break exit,
+                                Exit::Again => match again(&run, len, &mut budget, &mut flow) {
+                                    true => {
+                                        rest = ops.iter();
+                                        continue;
+                                    }
+                                    false => break Exit::Next(pc.to_u64()),
+                                },
+                                exit => break exit,
+                            }
+                        }
+                        let Some(op) = rest.next() else {
+                            break Exit::Stop(ops.len());
+                        };
+                        if let Some(exit) = self.exec_op(
+                            bus, ops, op, &mut rest, &run, pc, &env, &mut flow, &mut taken,
+                        ) {
+                            match exit {
+                                Exit::Skip { to, exit } => {
+                                    rest = skip(ops, to, &run, exit, &mut flow);
+                                    continue;
+                                }
+                                Exit::Again => match again(&run, len, &mut budget, &mut flow) {
+                                    true => {
+                                        rest = ops.iter();
+                                        continue;
+                                    }
+                                    false => break Exit::Next(pc.to_u64()),
+                                },
+                                exit => break exit,
+                            }
                         }
                     }
                 };
@@ -306,6 +332,75 @@ impl<X: Word> Cpu<X> {
             bus.fetch_again_n(&page.entry, fetched - flow.counted);
         }
         result
+    }
+
+    /// A run of `run`'s block (entered at `pc`) and the runs after it, as native code:
+    /// the loop goes on while its branch back to the entry is taken and `budget` holds
+    /// another run, exactly as the op loop would. Folds what the code counted into the
+    /// block's exits, `taken`, `budget` and the last jump, and ends as the op loop ends
+    /// at the same instruction.
+    #[inline(never)]
+    fn run_native(
+        &mut self,
+        code: &LoopCode,
+        run: &BlockRun<'_>,
+        pc: X,
+        budget: &mut u64,
+        flow: &mut Flow,
+        taken: &mut u64,
+    ) -> NativeEnd {
+        let mut state = LoopState::new(*budget);
+        let Some(stopped) = code.run(self.regs_mut(), &mut state) else {
+            // Compiled for the other width: nothing ran.
+            return NativeEnd::Resume(0);
+        };
+        *budget = state.budget;
+        *taken += state.taken;
+        if let Some(last) = state.last_taken.checked_sub(1) {
+            self.set_last_jump_from(pc.add(X::from_u64(4 * last)));
+        }
+        let counts = state.runs.iter().zip(&state.skips);
+        for (k, (&runs, &skips)) in counts.enumerate().take(run.block.exit_count()) {
+            let (Some(exit), Ok(k)) = (run.block.exit(k as u8), u8::try_from(k)) else {
+                continue;
+            };
+            if runs != 0 {
+                run.blocks.ran_n(exit, run.index, k, runs);
+            }
+            if skips != 0 {
+                run.blocks.skipped_n(exit, run.index, k, skips);
+            }
+        }
+        flow.skipped = state.run_skipped;
+        if code.resume_at() == Some(stopped) {
+            return NativeEnd::Resume(stopped);
+        }
+        let Some(op) = run.block.ops.get(stopped) else {
+            return NativeEnd::Resume(stopped);
+        };
+        let at = pc.add(X::from_u64(4 * stopped as u64));
+        let to = pc.add(X::from_i64(i64::from(op.imm)));
+        NativeEnd::Exit(match op.code {
+            // The block's end: on to the next instruction.
+            OpCode::Fall => {
+                flow.exit = op.rd.num();
+                Exit::Next(to.to_u64())
+            }
+            // The branch back to the entry, taken (and counted) with no budget left for
+            // another run: the run ends there, as `again` ends it.
+            _ if op.imm == 0 => {
+                flow.exit = op.rd.num();
+                Exit::Next(pc.to_u64())
+            }
+            // A side exit's branch, taken: leave by it, as `exec_op` does.
+            _ => {
+                let exit = self.block_jump(to, at, None, op.rd.num(), stopped, flow);
+                if let Exit::Next(..) = exit {
+                    *taken += 1;
+                }
+                exit
+            }
+        })
     }
 
     /// The block entered at `slot` of the page, built if it is not yet.

@@ -6,7 +6,9 @@ use atlas_isa::Xlen;
 
 /// An XLEN-bit register value. Everything the interpreter does to a register whose result
 /// depends on the width is a method here.
-pub trait Word: Copy + Eq + Default + std::fmt::Debug + Send + Sync + 'static {
+pub trait Word:
+    Copy + Eq + Default + std::fmt::Debug + Send + Sync + 'static + atlas_jit::GuestWord
+{
     /// The width this type models.
     const XLEN: Xlen;
     /// Mask applied to register shift amounts (31 or 63).

@@ -1,0 +1,228 @@
+//! Native code for the hot loops of the block interpreter, on x86-64 hosts.
+//!
+//! The interpreter's blocks ([`atlas_cpu`'s `block` module]) already retire a whole run with
+//! one count; what is left of a register-only loop's cost is the interpreter itself: a
+//! dispatch per operation and every guest register read from and written to memory, so a
+//! chain of dependent operations waits on store-to-load forwarding at every step. This
+//! crate compiles such a loop — a block of register-only operations, branches over one
+//! operation, side exits and skips, closed by a branch back to its own entry — to x86-64
+//! code that keeps the loop's guest registers in host registers and counts what the
+//! interpreter counts: each run's exit, each skip, taken branches, the last taken branch,
+//! and the instruction budget, ending where the interpreter would end its run (a side exit,
+//! the fall-through, or a budget too small for another run). The caller folds the counts
+//! into its own; the loop never touches memory, traps or the bus, so nothing else can
+//! differ.
+//!
+//! Compilation is exact or absent: [`LoopCode::compile`] returns `None` for anything it does
+//! not cover (and always, on other hosts), and the interpreter runs the block instead.
+
+#[cfg(all(target_arch = "x86_64", unix))]
+mod emit;
+#[cfg(all(target_arch = "x86_64", unix))]
+mod native;
+#[cfg(all(target_arch = "x86_64", unix))]
+mod x86;
+
+pub use atlas_isa::{AluImmOp, AluOp, BranchOp, Reg, ShiftImmOp, Xlen};
+
+/// Side exits and ends a compiled block may count (the interpreter's blocks have at most
+/// 31 side exits and an end).
+pub const MAX_EXITS: usize = 32;
+
+/// One operation of a block to compile, as the interpreter lowered it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoopOp {
+    /// `rd = rs1 op rs2`.
+    Alu {
+        op: AluOp,
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    /// `rd = rs1 op imm` (the immediate sign-extended).
+    AluImm {
+        op: AluImmOp,
+        rd: Reg,
+        rs1: Reg,
+        imm: i32,
+    },
+    /// `rd = rs1 shifted by shamt`.
+    ShiftImm {
+        op: ShiftImmOp,
+        rd: Reg,
+        rs1: Reg,
+        shamt: u32,
+    },
+    /// `rd = imm`, sign-extended (`lui`, whose immediate is already shifted).
+    Lui { rd: Reg, imm: i32 },
+    /// No effect, but an instruction (a fence, a write to `zero`).
+    Nop,
+    /// A conditional branch: not taken, the run goes on; taken, it does what `taken` says.
+    /// `exit` is its side exit's number.
+    Branch {
+        op: BranchOp,
+        rs1: Reg,
+        rs2: Reg,
+        exit: u8,
+        taken: Taken,
+    },
+    /// A conditional branch over the next operation (register-only), run as a select:
+    /// taken, the next operation's result is dropped and the branch counts as a skip of
+    /// `skipped` instructions by side exit `exit`.
+    BranchOver {
+        op: BranchOp,
+        rs1: Reg,
+        rs2: Reg,
+        exit: u8,
+        skipped: u32,
+    },
+    /// The block's end without a jump: the run leaves to the next instruction.
+    Fall,
+    /// Anything else (memory, jumps, `auipc`): compiled code stops before it.
+    Other,
+}
+
+/// What a taken [`LoopOp::Branch`] does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Taken {
+    /// Leaves the block: the compiled loop returns, for the interpreter to take the branch.
+    Leave,
+    /// Goes on at operation `to`, later in the block, passing over `skipped` instructions.
+    Skip { to: usize, skipped: u32 },
+    /// Back to the block's entry: a run ends, retiring `len` instructions less those its
+    /// skips passed over, and the next starts if the budget holds a whole block.
+    Loop { len: u32 },
+}
+
+/// What a compiled loop reads and counts, shared with the caller. Laid out for the
+/// generated code (offsets in [`state_offset`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct LoopState {
+    /// Instructions the loop may still retire. A run starts only if it holds the block's
+    /// length; a finished run takes off what it retired.
+    pub budget: u64,
+    /// Taken branches (loops, skips, branches over an op taken; not a leaving branch).
+    pub taken: u64,
+    /// Instructions the run in progress skipped (see [`Taken::Skip`]).
+    pub run_skipped: u64,
+    /// One more than the index of the last branch counted in `taken`; 0 if none.
+    pub last_taken: u64,
+    /// Finished runs, by the exit they left by (the loop's own branches).
+    pub runs: [u64; MAX_EXITS],
+    /// Skips, by the side exit whose branch skipped.
+    pub skips: [u64; MAX_EXITS],
+}
+
+impl LoopState {
+    /// A state with `budget` to spend and nothing counted.
+    pub fn new(budget: u64) -> LoopState {
+        LoopState {
+            budget,
+            taken: 0,
+            run_skipped: 0,
+            last_taken: 0,
+            runs: [0; MAX_EXITS],
+            skips: [0; MAX_EXITS],
+        }
+    }
+}
+
+/// Byte offsets of [`LoopState`]'s fields, for the generated code.
+#[cfg_attr(not(all(target_arch = "x86_64", unix)), allow(dead_code))]
+mod state_offset {
+    use super::LoopState;
+    use std::mem::offset_of;
+    pub const BUDGET: usize = offset_of!(LoopState, budget);
+    pub const TAKEN: usize = offset_of!(LoopState, taken);
+    pub const RUN_SKIPPED: usize = offset_of!(LoopState, run_skipped);
+    pub const LAST_TAKEN: usize = offset_of!(LoopState, last_taken);
+    pub const RUNS: usize = offset_of!(LoopState, runs);
+    pub const SKIPS: usize = offset_of!(LoopState, skips);
+}
+
+/// A guest register word the compiled code may run on: `u32` (RV32) or `u64` (RV64).
+pub trait GuestWord: Copy + sealed::Sealed {
+    /// The width compiled code must have been compiled for.
+    const WIDTH: Xlen;
+}
+
+impl GuestWord for u32 {
+    const WIDTH: Xlen = Xlen::X32;
+}
+
+impl GuestWord for u64 {
+    const WIDTH: Xlen = Xlen::X64;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for u32 {}
+    impl Sealed for u64 {}
+}
+
+/// A compiled loop block.
+#[derive(Debug)]
+pub struct LoopCode {
+    xlen: Xlen,
+    /// The first operation not compiled, if the code stops before the block's end.
+    resume_at: Option<usize>,
+    #[cfg(all(target_arch = "x86_64", unix))]
+    code: native::NativeCode,
+}
+
+impl LoopCode {
+    /// Compiles the block `ops` (its operations in order) of `len` instructions for a hart
+    /// of width `xlen`, from its entry up to the first operation this compiler does not
+    /// cover ([`LoopOp::Other`], the high multiplies, division) or through its closing
+    /// [`LoopOp::Fall`]. `None` if that part has no branch back to the entry, or the host is
+    /// not x86-64.
+    pub fn compile(ops: &[LoopOp], len: u32, xlen: Xlen) -> Option<LoopCode> {
+        #[cfg(all(target_arch = "x86_64", unix))]
+        {
+            let (bytes, covered) = emit::compile(ops, len, xlen)?;
+            let code = native::NativeCode::new(&bytes)?;
+            let resume_at =
+                (ops.get(covered.wrapping_sub(1)) != Some(&LoopOp::Fall)).then_some(covered);
+            Some(LoopCode {
+                xlen,
+                resume_at,
+                code,
+            })
+        }
+        #[cfg(not(all(target_arch = "x86_64", unix)))]
+        {
+            let _ = (ops, len, xlen);
+            None
+        }
+    }
+
+    /// The index of the first operation the code does not cover, where a run that gets
+    /// there goes on in the interpreter; `None` if it covers the whole block.
+    pub fn resume_at(&self) -> Option<usize> {
+        self.resume_at
+    }
+
+    /// Runs the loop from its entry on the registers `regs` (entry 0 is `zero`, never
+    /// written), counting into `state`: runs while the budget holds a whole block, and
+    /// returns the index of the operation the last run stopped at — a leaving branch
+    /// (taken, not yet counted), the closing `Fall`, a loop branch whose run (taken and
+    /// counted in `taken` and `last_taken`, not in `runs` or the budget) the budget could
+    /// not follow with another, or [`LoopCode::resume_at`] (not executed). `None` if the
+    /// code was compiled for another width. The caller must only call it with a budget
+    /// holding the block's length.
+    pub fn run<W: GuestWord>(&self, regs: &mut [W; 32], state: &mut LoopState) -> Option<usize> {
+        if W::WIDTH != self.xlen {
+            return None;
+        }
+        #[cfg(all(target_arch = "x86_64", unix))]
+        {
+            Some(self.code.call(regs, state))
+        }
+        #[cfg(not(all(target_arch = "x86_64", unix)))]
+        {
+            let _ = (regs, state);
+            None
+        }
+    }
+}

@@ -1,0 +1,459 @@
+//! A small x86-64 assembler: exactly the instruction forms the loop compiler emits
+//! ([`crate::emit`]), with forward and backward labels patched as 32-bit displacements.
+//!
+//! Encodings follow the Intel SDM, volume 2: an optional REX prefix (`0100WRXB`), the
+//! opcode bytes, a ModRM byte (and a SIB byte for an `rsp`/`r12` base), a displacement and
+//! an immediate.
+
+/// General-purpose register numbers as the encoding numbers them.
+pub(crate) mod reg {
+    pub const RAX: u8 = 0;
+    pub const RCX: u8 = 1;
+    pub const RDX: u8 = 2;
+    pub const RBX: u8 = 3;
+    pub const RBP: u8 = 5;
+    pub const RSI: u8 = 6;
+    pub const RDI: u8 = 7;
+    pub const R8: u8 = 8;
+    pub const R9: u8 = 9;
+    pub const R10: u8 = 10;
+    pub const R11: u8 = 11;
+    pub const R12: u8 = 12;
+    pub const R13: u8 = 13;
+    pub const R14: u8 = 14;
+    pub const R15: u8 = 15;
+}
+
+/// A register or memory operand (the ModRM `r/m` field).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Rm {
+    Reg(u8),
+    /// `[base + disp]`.
+    Mem {
+        base: u8,
+        disp: i32,
+    },
+}
+
+/// Condition codes, as the low nibble of `jcc`, `setcc` and `cmovcc`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Cond {
+    Below = 0x2,
+    AboveEq = 0x3,
+    Equal = 0x4,
+    NotEqual = 0x5,
+    Less = 0xc,
+    GreaterEq = 0xd,
+}
+
+impl Cond {
+    /// The condition that holds exactly when `self` does not.
+    pub fn not(self) -> Cond {
+        match self {
+            Cond::Below => Cond::AboveEq,
+            Cond::AboveEq => Cond::Below,
+            Cond::Equal => Cond::NotEqual,
+            Cond::NotEqual => Cond::Equal,
+            Cond::Less => Cond::GreaterEq,
+            Cond::GreaterEq => Cond::Less,
+        }
+    }
+}
+
+/// The two-operand integer operations sharing the classic ALU encodings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Arith {
+    Add,
+    Or,
+    And,
+    Sub,
+    Xor,
+    Cmp,
+}
+
+impl Arith {
+    /// The `/digit` of the immediate forms (`81 /d`, `83 /d`).
+    fn digit(self) -> u8 {
+        match self {
+            Arith::Add => 0,
+            Arith::Or => 1,
+            Arith::And => 4,
+            Arith::Sub => 5,
+            Arith::Xor => 6,
+            Arith::Cmp => 7,
+        }
+    }
+
+    /// The `reg, r/m` form's opcode (`03`, `0B`, …): the digit's base opcode plus 3.
+    fn reg_rm(self) -> u8 {
+        self.digit() * 8 + 3
+    }
+}
+
+/// Shifts, by their `/digit` in `C1`/`D3`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Shift {
+    Left = 4,
+    RightLogical = 5,
+    RightArith = 7,
+}
+
+/// A label: a code position, bound once, that jumps may name before it is bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Label(usize);
+
+/// Machine code under construction.
+#[derive(Debug, Default)]
+pub(crate) struct Asm {
+    code: Vec<u8>,
+    labels: Vec<Option<usize>>,
+    /// Positions of 32-bit displacements to patch, and the label each names.
+    fixups: Vec<(usize, Label)>,
+}
+
+impl Asm {
+    pub fn new() -> Asm {
+        Asm::default()
+    }
+
+    /// A new, unbound label.
+    pub fn label(&mut self) -> Label {
+        self.labels.push(None);
+        Label(self.labels.len() - 1)
+    }
+
+    /// Binds `label` to the current position.
+    pub fn bind(&mut self, label: Label) {
+        if let Some(slot) = self.labels.get_mut(label.0) {
+            *slot = Some(self.code.len());
+        }
+    }
+
+    /// The code with every jump patched; `None` if a jump names a label never bound or
+    /// one out of reach.
+    pub fn finish(mut self) -> Option<Vec<u8>> {
+        for &(at, label) in &self.fixups {
+            let target = (*self.labels.get(label.0)?)?;
+            let rel = i32::try_from(target as i64 - (at as i64 + 4)).ok()?;
+            self.code
+                .get_mut(at..at + 4)?
+                .copy_from_slice(&rel.to_le_bytes());
+        }
+        Some(self.code)
+    }
+
+    fn byte(&mut self, b: u8) {
+        self.code.push(b);
+    }
+
+    fn imm32(&mut self, v: i32) {
+        self.code.extend_from_slice(&v.to_le_bytes());
+    }
+
+    /// The REX prefix for operand width `wide`, ModRM `reg` and `rm`, if one is needed.
+    fn rex(&mut self, wide: bool, reg: u8, rm: Rm) {
+        let b = match rm {
+            Rm::Reg(r) => r,
+            Rm::Mem { base, .. } => base,
+        };
+        let rex = 0x40 | (u8::from(wide) << 3) | ((reg >> 3) & 1) << 2 | ((b >> 3) & 1);
+        if rex != 0x40 {
+            self.byte(rex);
+        }
+    }
+
+    fn modrm(&mut self, reg: u8, rm: Rm) {
+        let reg = (reg & 7) << 3;
+        match rm {
+            Rm::Reg(r) => self.byte(0xc0 | reg | (r & 7)),
+            Rm::Mem { base, disp } => {
+                let short = i8::try_from(disp).ok();
+                let mode = if short.is_some() { 0x40 } else { 0x80 };
+                self.byte(mode | reg | (base & 7));
+                if base & 7 == 4 {
+                    // An rsp/r12 base needs a SIB byte (no index).
+                    self.byte(0x24);
+                }
+                match short {
+                    Some(d) => self.byte(d as u8),
+                    None => self.imm32(disp),
+                }
+            }
+        }
+    }
+
+    /// `[REX] opcode ModRM` with `reg` in the ModRM reg field.
+    fn op(&mut self, opcode: &[u8], wide: bool, reg: u8, rm: Rm) {
+        self.rex(wide, reg, rm);
+        self.code.extend_from_slice(opcode);
+        self.modrm(reg, rm);
+    }
+
+    /// `mov reg, r/m`.
+    pub fn load(&mut self, wide: bool, reg: u8, rm: Rm) {
+        if rm != Rm::Reg(reg) {
+            self.op(&[0x8b], wide, reg, rm);
+        }
+    }
+
+    /// `mov r/m, reg`.
+    pub fn store(&mut self, wide: bool, rm: Rm, reg: u8) {
+        if rm != Rm::Reg(reg) {
+            self.op(&[0x89], wide, reg, rm);
+        }
+    }
+
+    /// `mov reg, imm` (64-bit: the immediate sign-extended; 32-bit: zero-extended).
+    pub fn mov_imm(&mut self, wide: bool, reg: u8, imm: i32) {
+        if wide {
+            self.op(&[0xc7], true, 0, Rm::Reg(reg));
+        } else {
+            self.rex(false, 0, Rm::Reg(reg));
+            self.byte(0xb8 + (reg & 7));
+        }
+        self.imm32(imm);
+    }
+
+    /// `mov qword r/m, imm` (sign-extended).
+    pub fn store_imm(&mut self, rm: Rm, imm: i32) {
+        self.op(&[0xc7], true, 0, rm);
+        self.imm32(imm);
+    }
+
+    /// `xor reg32, reg32`: zero (all 64 bits).
+    pub fn zero(&mut self, reg: u8) {
+        self.op(&[0x33], false, reg, Rm::Reg(reg));
+    }
+
+    /// `op reg, r/m`.
+    pub fn arith(&mut self, op: Arith, wide: bool, reg: u8, rm: Rm) {
+        self.op(&[op.reg_rm()], wide, reg, rm);
+    }
+
+    /// `op r/m, imm` (the immediate sign-extended to the operand width).
+    pub fn arith_imm(&mut self, op: Arith, wide: bool, rm: Rm, imm: i32) {
+        match i8::try_from(imm) {
+            Ok(short) => {
+                self.op(&[0x83], wide, op.digit(), rm);
+                self.byte(short as u8);
+            }
+            Err(_) => {
+                self.op(&[0x81], wide, op.digit(), rm);
+                self.imm32(imm);
+            }
+        }
+    }
+
+    /// `add r/m, reg`.
+    pub fn add_to(&mut self, wide: bool, rm: Rm, reg: u8) {
+        self.op(&[0x01], wide, reg, rm);
+    }
+
+    /// `imul reg, r/m` (the low half of the product).
+    pub fn imul(&mut self, wide: bool, reg: u8, rm: Rm) {
+        self.op(&[0x0f, 0xaf], wide, reg, rm);
+    }
+
+    /// `shift r/m, imm8`.
+    pub fn shift_imm(&mut self, shift: Shift, wide: bool, rm: Rm, amount: u8) {
+        self.op(&[0xc1], wide, shift as u8, rm);
+        self.byte(amount);
+    }
+
+    /// `shift r/m, cl` (the count masked to the operand width, as RISC-V masks it).
+    pub fn shift_cl(&mut self, shift: Shift, wide: bool, rm: Rm) {
+        self.op(&[0xd3], wide, shift as u8, rm);
+    }
+
+    /// `movsxd reg, r/m32`: sign-extends a 32-bit result to 64 bits.
+    pub fn movsxd(&mut self, reg: u8, rm: Rm) {
+        self.op(&[0x63], true, reg, rm);
+    }
+
+    /// `setcc reg8` then `movzx reg32, reg8`: 1 if `cond` holds, else 0. `reg` must be
+    /// `rax`..`rbx` (no REX byte registers).
+    pub fn set_bool(&mut self, cond: Cond, reg: u8) {
+        self.op(&[0x0f, 0x90 | cond as u8], false, 0, Rm::Reg(reg));
+        self.op(&[0x0f, 0xb6], false, reg, Rm::Reg(reg));
+    }
+
+    /// `cmovcc reg, r/m`.
+    pub fn cmov(&mut self, cond: Cond, wide: bool, reg: u8, rm: Rm) {
+        self.op(&[0x0f, 0x40 | cond as u8], wide, reg, rm);
+    }
+
+    /// `test reg, reg`.
+    pub fn test(&mut self, wide: bool, reg: u8) {
+        self.op(&[0x85], wide, reg, Rm::Reg(reg));
+    }
+
+    /// `jcc label` (32-bit displacement).
+    pub fn jump_if(&mut self, cond: Cond, label: Label) {
+        self.byte(0x0f);
+        self.byte(0x80 | cond as u8);
+        self.fixups.push((self.code.len(), label));
+        self.imm32(0);
+    }
+
+    /// `jmp label` (32-bit displacement).
+    pub fn jump(&mut self, label: Label) {
+        self.byte(0xe9);
+        self.fixups.push((self.code.len(), label));
+        self.imm32(0);
+    }
+
+    pub fn push(&mut self, reg: u8) {
+        if reg >= 8 {
+            self.byte(0x41);
+        }
+        self.byte(0x50 + (reg & 7));
+    }
+
+    pub fn pop(&mut self, reg: u8) {
+        if reg >= 8 {
+            self.byte(0x41);
+        }
+        self.byte(0x58 + (reg & 7));
+    }
+
+    pub fn ret(&mut self) {
+        self.byte(0xc3);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reg::*;
+    use super::*;
+
+    fn bytes(f: impl FnOnce(&mut Asm)) -> Vec<u8> {
+        let mut asm = Asm::new();
+        f(&mut asm);
+        asm.finish().unwrap_or_default()
+    }
+
+    /// Encodings checked against the SDM tables (and GNU as output).
+    #[test]
+    fn encodings_match_the_manual() {
+        // mov rax, [rdi+0x10]
+        assert_eq!(
+            bytes(|a| a.load(
+                true,
+                RAX,
+                Rm::Mem {
+                    base: RDI,
+                    disp: 16
+                }
+            )),
+            [0x48, 0x8b, 0x47, 0x10]
+        );
+        // mov [rdi+0x100], r12d
+        assert_eq!(
+            bytes(|a| a.store(
+                false,
+                Rm::Mem {
+                    base: RDI,
+                    disp: 256
+                },
+                R12
+            )),
+            [0x44, 0x89, 0xa7, 0x00, 0x01, 0x00, 0x00]
+        );
+        // add rax, r13
+        assert_eq!(
+            bytes(|a| a.arith(Arith::Add, true, RAX, Rm::Reg(R13))),
+            [0x49, 0x03, 0xc5]
+        );
+        // cmp rax, -1
+        assert_eq!(
+            bytes(|a| a.arith_imm(Arith::Cmp, true, Rm::Reg(RAX), -1)),
+            [0x48, 0x83, 0xf8, 0xff]
+        );
+        // and eax, 0x7ff
+        assert_eq!(
+            bytes(|a| a.arith_imm(Arith::And, false, Rm::Reg(RAX), 0x7ff)),
+            [0x81, 0xe0, 0xff, 0x07, 0x00, 0x00]
+        );
+        // imul rax, rbx
+        assert_eq!(
+            bytes(|a| a.imul(true, RAX, Rm::Reg(RBX))),
+            [0x48, 0x0f, 0xaf, 0xc3]
+        );
+        // sar rax, cl ; shl eax, 13
+        assert_eq!(
+            bytes(|a| a.shift_cl(Shift::RightArith, true, Rm::Reg(RAX))),
+            [0x48, 0xd3, 0xf8]
+        );
+        assert_eq!(
+            bytes(|a| a.shift_imm(Shift::Left, false, Rm::Reg(RAX), 13)),
+            [0xc1, 0xe0, 0x0d]
+        );
+        // movsxd rax, eax
+        assert_eq!(bytes(|a| a.movsxd(RAX, Rm::Reg(RAX))), [0x48, 0x63, 0xc0]);
+        // setl cl ; movzx ecx, cl
+        assert_eq!(
+            bytes(|a| a.set_bool(Cond::Less, RCX)),
+            [0x0f, 0x9c, 0xc1, 0x0f, 0xb6, 0xc9]
+        );
+        // cmove rax, [rsi+0x18]
+        assert_eq!(
+            bytes(|a| a.cmov(
+                Cond::Equal,
+                true,
+                RAX,
+                Rm::Mem {
+                    base: RSI,
+                    disp: 24
+                }
+            )),
+            [0x48, 0x0f, 0x44, 0x46, 0x18]
+        );
+        // mov qword [rsi+8], 0
+        assert_eq!(
+            bytes(|a| a.store_imm(Rm::Mem { base: RSI, disp: 8 }, 0)),
+            [0x48, 0xc7, 0x46, 0x08, 0, 0, 0, 0]
+        );
+        // mov r9d, 5 ; mov rax, -2
+        assert_eq!(bytes(|a| a.mov_imm(false, R9, 5)), [0x41, 0xb9, 5, 0, 0, 0]);
+        assert_eq!(
+            bytes(|a| a.mov_imm(true, RAX, -2)),
+            [0x48, 0xc7, 0xc0, 0xfe, 0xff, 0xff, 0xff]
+        );
+        // push r15 ; pop rbx ; ret
+        assert_eq!(bytes(|a| a.push(R15)), [0x41, 0x57]);
+        assert_eq!(bytes(|a| a.pop(RBX)), [0x5b]);
+        // mov rax, [r12+8] (SIB)
+        assert_eq!(
+            bytes(|a| a.load(true, RAX, Rm::Mem { base: R12, disp: 8 })),
+            [0x49, 0x8b, 0x44, 0x24, 0x08]
+        );
+        let _ = (RDX, RBP, R8, R10, R11, R14);
+    }
+
+    #[test]
+    fn jumps_reach_their_labels_both_ways() {
+        let code = bytes(|a| {
+            let back = a.label();
+            let ahead = a.label();
+            a.bind(back);
+            a.jump_if(Cond::NotEqual, ahead);
+            a.jump(back);
+            a.bind(ahead);
+            a.ret();
+        });
+        // jne +5 (over the jmp) ; jmp -11 (to the start) ; ret
+        assert_eq!(
+            code,
+            [0x0f, 0x85, 5, 0, 0, 0, 0xe9, 0xf5, 0xff, 0xff, 0xff, 0xc3]
+        );
+    }
+
+    #[test]
+    fn an_unbound_label_fails_the_assembly() {
+        let mut asm = Asm::new();
+        let nowhere = asm.label();
+        asm.jump(nowhere);
+        assert_eq!(asm.finish(), None);
+    }
+}
