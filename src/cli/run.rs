@@ -56,6 +56,10 @@ pub struct Args {
     /// in front of them (same counts and cycles, slower; for checking exactly that).
     #[arg(long)]
     pub no_fast_path: bool,
+    /// Interpret every block: do not run register-only loops as native host code (same
+    /// counts and cycles, slower; for checking exactly that).
+    #[arg(long)]
+    pub no_jit: bool,
     /// The machine: preset and TLB options.
     #[command(flatten)]
     pub machine: super::machine::MachineArgs,
@@ -122,6 +126,7 @@ pub fn main(args: Args) -> ExitCode {
         config.fit = fit;
     }
     config.fast_path = !args.no_fast_path;
+    config.jit = !args.no_jit;
     config.mmu = match args.machine.config() {
         Ok(mmu) => mmu,
         Err(e) => {

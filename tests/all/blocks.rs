@@ -21,9 +21,18 @@ struct Outcome {
     last_jump: Option<u64>,
 }
 
-fn run_as<X: Word>(image: &Image, config: &OsConfig, icache: bool) -> Outcome {
+/// How the hart runs: `step` alone, blocks interpreted, or loop blocks as native code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Engine {
+    Step,
+    Blocks,
+    Native,
+}
+
+fn run_as<X: Word>(image: &Image, config: &OsConfig, engine: Engine) -> Outcome {
     let mut process = Process::<X>::load(image, config).unwrap_or_else(|e| panic!("{e}"));
-    process.cpu_mut().set_icache(icache);
+    process.cpu_mut().set_icache(engine != Engine::Step);
+    process.cpu_mut().set_jit(engine == Engine::Native);
     let mut streams = CapturedIo::new(&[]);
     let mut io = streams.io();
     let exit = process.run(&mut io, config.max_insns);
@@ -36,15 +45,24 @@ fn run_as<X: Word>(image: &Image, config: &OsConfig, icache: bool) -> Outcome {
     }
 }
 
-/// Runs `image` with the blocks (cache on) and with `step` alone (cache off), asserts the
-/// two identical and returns the outcome.
+/// Runs `image` with the blocks (cache on), with their loops as native code, and with
+/// `step` alone (cache off), asserts the three identical and returns the outcome.
 fn same(image: &Image, config: &OsConfig, what: &str) -> Outcome {
-    let run = |icache| match image.xlen {
-        Xlen::X32 => run_as::<u32>(image, config, icache),
-        Xlen::X64 => run_as::<u64>(image, config, icache),
+    let run = |engine| match image.xlen {
+        Xlen::X32 => run_as::<u32>(image, config, engine),
+        Xlen::X64 => run_as::<u64>(image, config, engine),
     };
-    let blocks = run(true);
-    assert_eq!(blocks, run(false), "{what}: blocks and step disagree");
+    let blocks = run(Engine::Blocks);
+    assert_eq!(
+        blocks,
+        run(Engine::Step),
+        "{what}: blocks and step disagree"
+    );
+    assert_eq!(
+        blocks,
+        run(Engine::Native),
+        "{what}: native loops and blocks disagree"
+    );
     blocks
 }
 

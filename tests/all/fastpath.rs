@@ -18,15 +18,19 @@ fn root() -> PathBuf {
 struct Speedups {
     fast_path: bool,
     icache: bool,
+    /// Native code for loop blocks (needs the icache).
+    jit: bool,
 }
 
 const ALL_ON: Speedups = Speedups {
     fast_path: true,
     icache: true,
+    jit: true,
 };
 const ALL_OFF: Speedups = Speedups {
     fast_path: false,
     icache: false,
+    jit: false,
 };
 
 /// Everything a run leaves behind that must not depend on the speedups.
@@ -47,6 +51,7 @@ fn run_as<X: Word>(image: &Image, config: &OsConfig, stdin: &[u8], s: Speedups) 
     let mut process = Process::<X>::load(image, config).unwrap_or_else(|e| panic!("{e}"));
     process.bus_mut().set_fast_path(s.fast_path);
     process.cpu_mut().set_icache(s.icache);
+    process.cpu_mut().set_jit(s.jit);
     let mut streams = CapturedIo::new(stdin);
     let mut io = streams.io();
     let exit = process.run(&mut io, config.max_insns);
@@ -525,6 +530,7 @@ fn random_self_modifying_programs_agree_with_the_cache_on_and_off() {
             Speedups {
                 fast_path: false,
                 icache: true,
+                jit: false,
             },
         );
         assert_eq!(cache_only, off, "program {n}:\n{source}");
@@ -564,7 +570,7 @@ fn stats_json(program: &Path, extra: &[&str], stdin: &[u8]) -> String {
 }
 
 /// Issue 8, check 4, through the CLI: `--stats-json` is identical with and without
-/// `--no-fast-path` for every program under both presets.
+/// `--no-fast-path`, and with and without `--no-jit`, for every program under both presets.
 #[test]
 fn stats_json_is_identical_with_and_without_the_fast_path() {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(root().join("programs"))
@@ -580,6 +586,9 @@ fn stats_json_is_identical_with_and_without_the_fast_path() {
             let without = stats_json(&path, &["--preset", preset, "--no-fast-path"], &stdin);
             assert!(with.contains("\"machine\""), "{}: {with}", path.display());
             assert_eq!(with, without, "{} ({preset})", path.display());
+            // Native loop code is host speed only, the same way.
+            let interpreted = stats_json(&path, &["--preset", preset, "--no-jit"], &stdin);
+            assert_eq!(with, interpreted, "{} ({preset}, --no-jit)", path.display());
         }
     }
 }

@@ -22,4 +22,6 @@ pub use trap::{Exit, Trap};
 pub use word::Word;
 
 #[cfg(test)]
+mod jit_tests;
+#[cfg(test)]
 mod tests;

@@ -55,6 +55,9 @@ pub struct OsConfig {
     /// Serve translations that a modelled L1 hit would not change from the host-side fast
     /// path. Host speed only: every count and cycle is the same either way.
     pub fast_path: bool,
+    /// Run register-only loop blocks as native host code where the host has a compiler
+    /// for them (x86-64). Host speed only, as `fast_path`.
+    pub jit: bool,
 }
 
 impl Default for OsConfig {
@@ -71,6 +74,7 @@ impl Default for OsConfig {
             env: Vec::new(),
             mmu: MmuConfig::default(),
             fast_path: true,
+            jit: true,
         }
     }
 }

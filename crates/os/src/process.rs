@@ -82,6 +82,7 @@ impl<X: Word> Process<X> {
             (Err(e), _) => return Err(e),
         };
         let mut cpu = Cpu::<X>::new(image.entry, Privilege::User, config.costs);
+        cpu.set_jit(config.jit);
         cpu.set_reg(Reg::Sp, sp);
         cpu.sync_asid(&bus);
         Ok(Process {
