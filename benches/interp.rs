@@ -1,6 +1,7 @@
 //! The interpreter on the bench programs in every MMU mode: `intmix` (the integer loop,
 //! where the fast path and the instruction cache matter) and `pagewalk` (a sweep that
-//! misses the TLBs on every access), shortened to a few hundred thousand instructions.
+//! misses the TLBs on every access), shortened to a few hundred thousand instructions; and
+//! intmix's loop as native code against the same loop interpreted.
 
 use atlas_asm::{assemble_str, Image, Options};
 use atlas_cpu::Word;
@@ -91,5 +92,30 @@ fn bench_interpreter(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_interpreter);
+/// Native loop code against the interpreted blocks on the same loop (the measured reason
+/// for `atlas-jit`'s `unsafe`): intmix, a million iterations, paged, both widths.
+fn bench_native_loops(c: &mut Criterion) {
+    let mut group = c.benchmark_group("native loops");
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_millis(300));
+    group.measurement_time(Duration::from_secs(3));
+    for (xlen, mode) in [(Xlen::X64, MmuMode::Sv39), (Xlen::X32, MmuMode::Sv32)] {
+        let image = shortened("intmix.s", xlen, &[("ITERATIONS", "1000000")]);
+        for jit in [true, false] {
+            let config = OsConfig {
+                mmu_mode: Some(mode),
+                jit,
+                ..OsConfig::default()
+            };
+            let instructions = run_any(&image, &config);
+            group.throughput(Throughput::Elements(instructions));
+            let engine = if jit { "native" } else { "interpreted" };
+            let id = format!("intmix rv{} {} {engine}", xlen.bits(), mode.name());
+            group.bench_function(id, |b| b.iter(|| run_any(&image, &config)));
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_interpreter, bench_native_loops);
 criterion_main!(benches);
