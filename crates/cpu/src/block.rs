@@ -19,20 +19,21 @@
 //! code stays exact. Their semantics are the interpreter's own helpers
 //! ([`crate::exec::alu`] and friends), shared with [`crate::Cpu::step`].
 
-use crate::cost::{Costs, Counters, CLASSES};
+use crate::cost::{Costs, Counters};
 use crate::exec::{alu, alu_imm, branch_taken, shift_imm};
 use crate::hot::{BlockEnv, Exit, Flow};
 use crate::{Cpu, Word};
-use atlas_isa::{
-    decode, AluImmOp, AluOp, BranchOp, CostClass, Inst, LoadOp, Reg, ShiftImmOp, StoreOp, Xlen,
-};
+use atlas_isa::{decode, AluImmOp, AluOp, BranchOp, Inst, LoadOp, Reg, ShiftImmOp, StoreOp, Xlen};
 use atlas_jit::{LoopCode, LoopOp, Taken};
 use atlas_mmu::Bus;
 use std::cell::{Cell, OnceCell};
 use std::sync::Arc;
 
+mod tally;
 #[cfg(test)]
 mod tests;
+
+use tally::{BlockCost, ClassTally, ExitCost};
 
 /// Instructions per 4 KiB page.
 pub(crate) const SLOTS: usize = 1024;
@@ -439,49 +440,6 @@ impl<X: Word> Cpu<X> {
     }
 }
 
-/// Retired instructions per cost class, for the classes a block has (at most all).
-#[derive(Clone, Copy, Debug)]
-struct ClassTally {
-    len: usize,
-    class: [CostClass; CLASSES],
-    count: [u64; CLASSES],
-}
-
-impl ClassTally {
-    const EMPTY: ClassTally = ClassTally {
-        len: 0,
-        class: [CostClass::Alu; CLASSES],
-        count: [0; CLASSES],
-    };
-
-    /// Counts one more instruction of class `c`.
-    fn add(&mut self, c: CostClass) {
-        let existing = self.class.iter().take(self.len).position(|&k| k == c);
-        let at = existing.unwrap_or(self.len);
-        if let (Some(k), Some(n)) = (self.class.get_mut(at), self.count.get_mut(at)) {
-            *k = c;
-            *n += 1;
-            self.len = self.len.max(at + 1);
-        }
-    }
-
-    /// Adds the tally, `times` over, to counts indexed by class.
-    fn apply(&self, per_class: &mut [u64; CLASSES], times: u64) {
-        for (&c, &n) in self.class.iter().zip(&self.count).take(self.len) {
-            let slot = &mut per_class[c as usize];
-            *slot = slot.wrapping_add(n.wrapping_mul(times));
-        }
-    }
-
-    /// Takes the tally, `times` over, back out of counts indexed by class.
-    fn remove(&self, per_class: &mut [u64; CLASSES], times: u64) {
-        for (&c, &n) in self.class.iter().zip(&self.count).take(self.len) {
-            let slot = &mut per_class[c as usize];
-            *slot = slot.wrapping_sub(n.wrapping_mul(times));
-        }
-    }
-}
-
 /// What a lowered instruction is to its block.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -566,40 +524,6 @@ impl Block {
             })
             .as_deref()
     }
-}
-
-/// What retiring a run that leaves by one exit adds to the counters.
-#[derive(Clone, Debug)]
-struct ExitCost {
-    /// The class cycles of the instructions retired.
-    cycles: u64,
-    /// Those instructions per class.
-    classes: ClassTally,
-    /// The class cycles of the instructions a skip by this exit's branch passes over.
-    skipped_cycles: u64,
-    /// Those instructions per class.
-    skipped_classes: ClassTally,
-}
-
-impl ExitCost {
-    /// The cost of leaving after instructions of `cycles` and `classes`, skipping nothing.
-    fn new(cycles: u64, classes: ClassTally) -> ExitCost {
-        ExitCost {
-            cycles,
-            classes,
-            skipped_cycles: 0,
-            skipped_classes: ClassTally::EMPTY,
-        }
-    }
-}
-
-/// What retiring (part of) a block adds to the counters.
-#[derive(Clone, Debug)]
-struct BlockCost {
-    /// By exit, as [`Block::exits`].
-    exits: Box<[ExitCost]>,
-    /// The class of each instruction, for retiring part of the block.
-    each: Box<[CostClass]>,
 }
 
 /// The blocks of one physical page, found by the slot of their entry instruction.
