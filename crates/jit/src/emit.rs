@@ -84,8 +84,10 @@ fn register_only(op: &LoopOp, xlen: Xlen) -> bool {
 
 /// How many of `ops` the compiler covers from the start: up to the first operation in a
 /// form it does not cover (or through the closing `Fall`), cut before a branch that skips
-/// past that point or branches over an operation outside it. `None` unless what is covered
-/// holds a branch back to the entry, since only a loop pays for the call.
+/// past that point, branches over an operation outside it, or does not count what the
+/// block builder counts (a skip passes over exactly the instructions between; a loop
+/// branch's run retires every instruction up to it). `None` unless what is covered holds a
+/// branch back to the entry, since only a loop pays for the call.
 fn covered(ops: &[LoopOp], xlen: Xlen) -> Option<usize> {
     let mut end = ops.len();
     for (i, op) in ops.iter().enumerate() {
@@ -112,13 +114,18 @@ fn covered(ops: &[LoopOp], xlen: Xlen) -> Option<usize> {
         let cut = ops.iter().take(end).enumerate().find_map(|(i, op)| {
             let inside = match *op {
                 LoopOp::Branch {
-                    taken: Taken::Skip { to, .. },
+                    taken: Taken::Skip { to, skipped },
                     ..
-                } => to > i && to < end && ops.get(to) != Some(&LoopOp::Fall),
+                } => {
+                    to > i
+                        && to < end
+                        && ops.get(to) != Some(&LoopOp::Fall)
+                        && skipped as usize == to - i - 1
+                }
                 LoopOp::Branch {
                     taken: Taken::Loop { len },
                     ..
-                } => len > 0,
+                } => len as usize == i + 1,
                 LoopOp::BranchOver { skipped, .. } => {
                     skipped == 1
                         && i + 1 < end
@@ -170,6 +177,8 @@ pub(crate) fn compile(ops: &[LoopOp], len: u32, xlen: Xlen) -> Option<(Vec<u8>, 
     emitter.body(ops, len);
     if ops.last() != Some(&LoopOp::Fall) {
         // Past the covered operations: return where the interpreter goes on.
+        let past = emitter.op_label(end);
+        emitter.asm.bind(past);
         emitter.epilogue(end);
     }
     emitter.stubs();
@@ -183,7 +192,7 @@ struct Emitter {
     locs: [Loc; 32],
     /// (guest register number, host register) of the registers held in host registers.
     held: Vec<(u8, u8)>,
-    /// The label of each operation.
+    /// The label of each operation, and one past the last.
     labels: Vec<Label>,
     /// The stub returning each operation's index, for those that need one.
     stubs: Vec<Option<Label>>,
@@ -212,7 +221,7 @@ impl Emitter {
             locs[usize::from(g)] = Loc::Host(h);
         }
         let mut asm = Asm::new();
-        let labels = ops.iter().map(|_| asm.label()).collect();
+        let labels = (0..=ops.len()).map(|_| asm.label()).collect();
         Emitter {
             asm,
             wide,
@@ -229,6 +238,15 @@ impl Emitter {
 
     fn mem(&self, disp: i32) -> Rm {
         Rm::Mem { base: RDI, disp }
+    }
+
+    /// The label of operation `i` (`ops.len()`: just past the last). Out of range, a label
+    /// never bound, so that assembling fails instead of jumping anywhere.
+    fn op_label(&mut self, i: usize) -> Label {
+        match self.labels.get(i) {
+            Some(&label) => label,
+            None => self.asm.label(),
+        }
     }
 
     /// The stub label returning operation `i`'s index.
@@ -445,7 +463,8 @@ impl Emitter {
         }
         let mut consumed = vec![false; ops.len()];
         for (i, op) in ops.iter().enumerate() {
-            self.asm.bind(self.labels[i]);
+            let here = self.op_label(i);
+            self.asm.bind(here);
             if consumed[i] {
                 continue;
             }
@@ -473,7 +492,8 @@ impl Emitter {
                     if targeted.get(i + 1) == Some(&true) {
                         // The body stays in place for the skip landing on it; the
                         // select already ran it, so the straight path jumps past.
-                        self.asm.jump(self.labels[i + 2]);
+                        let past = self.op_label(i + 2);
+                        self.asm.jump(past);
                     } else {
                         consumed[i + 1] = true;
                     }
@@ -499,11 +519,10 @@ impl Emitter {
     ) {
         let cond = condition(op);
         self.compare(rs1, rs2, RAX);
-        let Some(stub) = self.stub(i) else {
-            return;
-        };
         if taken == Taken::Leave {
-            self.asm.jump_if(cond, stub);
+            if let Some(stub) = self.stub(i) {
+                self.asm.jump_if(cond, stub);
+            }
             return;
         }
         let not_taken = self.asm.label();
@@ -516,7 +535,8 @@ impl Emitter {
                 self.count(off::SKIPS + 8 * exit);
                 self.asm
                     .arith_imm(Arith::Add, true, state(off::RUN_SKIPPED), skipped as i32);
-                self.asm.jump(self.labels[to]);
+                let target = self.op_label(to);
+                self.asm.jump(target);
             }
             Taken::Loop { len: retired } => {
                 // budget - (retired - run_skipped) must still hold a whole block.
@@ -527,11 +547,15 @@ impl Emitter {
                 self.asm.arith(Arith::Sub, true, RCX, Rm::Reg(RAX));
                 self.asm
                     .arith_imm(Arith::Cmp, true, Rm::Reg(RCX), len as i32);
+                let Some(stub) = self.stub(i) else {
+                    return;
+                };
                 self.asm.jump_if(Cond::Below, stub);
                 self.asm.store(true, state(off::BUDGET), RCX);
                 self.count(off::RUNS + 8 * exit);
                 self.asm.store_imm(state(off::RUN_SKIPPED), 0);
-                self.asm.jump(self.labels[0]);
+                let entry = self.op_label(0);
+                self.asm.jump(entry);
             }
         }
         self.asm.bind(not_taken);

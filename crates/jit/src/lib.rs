@@ -165,6 +165,8 @@ mod sealed {
 #[derive(Debug)]
 pub struct LoopCode {
     xlen: Xlen,
+    /// The block's length: a run starts only with that much budget.
+    len: u32,
     /// The first operation not compiled, if the code stops before the block's end.
     resume_at: Option<usize>,
     #[cfg(all(target_arch = "x86_64", unix))]
@@ -186,6 +188,7 @@ impl LoopCode {
                 (ops.get(covered.wrapping_sub(1)) != Some(&LoopOp::Fall)).then_some(covered);
             Some(LoopCode {
                 xlen,
+                len,
                 resume_at,
                 code,
             })
@@ -208,11 +211,11 @@ impl LoopCode {
     /// returns the index of the operation the last run stopped at — a leaving branch
     /// (taken, not yet counted), the closing `Fall`, a loop branch whose run (taken and
     /// counted in `taken` and `last_taken`, not in `runs` or the budget) the budget could
-    /// not follow with another, or [`LoopCode::resume_at`] (not executed). `None` if the
-    /// code was compiled for another width. The caller must only call it with a budget
-    /// holding the block's length.
+    /// not follow with another, or [`LoopCode::resume_at`] (not executed). `None`, having
+    /// run nothing, if the code was compiled for another width or the budget does not hold
+    /// the block's length.
     pub fn run<W: GuestWord>(&self, regs: &mut [W; 32], state: &mut LoopState) -> Option<usize> {
-        if W::WIDTH != self.xlen {
+        if W::WIDTH != self.xlen || state.budget < u64::from(self.len) {
             return None;
         }
         #[cfg(all(target_arch = "x86_64", unix))]
@@ -224,5 +227,140 @@ impl LoopCode {
             let _ = (regs, state);
             None
         }
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64", unix))]
+mod tests {
+    use super::*;
+
+    const COUNTER: Reg = Reg::T0;
+
+    /// `loop: addi a0, a0, 3; [extra]; addi t0, t0, -1; bne t0, zero, loop; <end>`.
+    fn counting_loop(extra: Option<LoopOp>, end: LoopOp) -> Vec<LoopOp> {
+        let mut ops = vec![LoopOp::AluImm {
+            op: AluImmOp::Addi,
+            rd: Reg::A0,
+            rs1: Reg::A0,
+            imm: 3,
+        }];
+        ops.extend(extra);
+        ops.push(LoopOp::AluImm {
+            op: AluImmOp::Addi,
+            rd: COUNTER,
+            rs1: COUNTER,
+            imm: -1,
+        });
+        let len = ops.len() as u32 + 1;
+        ops.push(LoopOp::Branch {
+            op: BranchOp::Bne,
+            rs1: COUNTER,
+            rs2: Reg::Zero,
+            exit: 0,
+            taken: Taken::Loop { len },
+        });
+        ops.push(end);
+        ops
+    }
+
+    #[test]
+    fn a_counting_loop_runs_to_its_fall_through_counting_each_run() {
+        let ops = counting_loop(None, LoopOp::Fall);
+        let code = LoopCode::compile(&ops, 3, Xlen::X64).expect("compiles");
+        assert_eq!(code.resume_at(), None);
+        let mut regs = [0u64; 32];
+        regs[COUNTER.num() as usize] = 5;
+        regs[Reg::A0.num() as usize] = u64::MAX - 1;
+        let mut state = LoopState::new(100);
+        // Four runs loop back; the fifth falls through to the `Fall` at op 3.
+        assert_eq!(code.run(&mut regs, &mut state), Some(3));
+        assert_eq!(regs[Reg::A0.num() as usize], 13);
+        assert_eq!(regs[COUNTER.num() as usize], 0);
+        assert_eq!(
+            (state.budget, state.taken, state.last_taken),
+            (100 - 4 * 3, 4, 3)
+        );
+        assert_eq!(state.runs[0], 4);
+        // The same code on 32-bit registers is refused, having run nothing.
+        let mut narrow = [0u32; 32];
+        assert_eq!(code.run(&mut narrow, &mut LoopState::new(100)), None);
+    }
+
+    #[test]
+    fn the_budget_stops_the_loop_at_its_branch_back() {
+        let ops = counting_loop(None, LoopOp::Fall);
+        let code = LoopCode::compile(&ops, 3, Xlen::X32).expect("compiles");
+        let mut regs = [0u32; 32];
+        regs[COUNTER.num() as usize] = 50;
+        // 10 holds three runs, but after the third only 1 would be left, less than a
+        // block: the code returns at the third run's branch back, that run taken and
+        // counted in `taken` and `last_taken`, not in `runs` or the budget (the caller
+        // retires it, as the op loop does).
+        let mut state = LoopState::new(10);
+        assert_eq!(code.run(&mut regs, &mut state), Some(2));
+        assert_eq!(regs[Reg::A0.num() as usize], 9);
+        assert_eq!((state.budget, state.runs[0], state.taken), (4, 2, 3));
+        // Less than a block: nothing runs.
+        let mut state = LoopState::new(2);
+        assert_eq!(code.run(&mut regs, &mut state), None);
+        assert_eq!(state, LoopState::new(2));
+    }
+
+    #[test]
+    fn code_stops_before_the_first_op_it_does_not_cover() {
+        let ops = counting_loop(None, LoopOp::Other);
+        let code = LoopCode::compile(&ops, 4, Xlen::X64).expect("compiles");
+        assert_eq!(code.resume_at(), Some(3));
+        let mut regs = [0u64; 32];
+        regs[COUNTER.num() as usize] = 2;
+        let mut state = LoopState::new(100);
+        assert_eq!(code.run(&mut regs, &mut state), Some(3));
+        assert_eq!(regs[Reg::A0.num() as usize], 6);
+        // The same op ahead of the branch back leaves no loop to compile.
+        let ops = counting_loop(Some(LoopOp::Other), LoopOp::Fall);
+        assert!(LoopCode::compile(&ops, 4, Xlen::X64).is_none());
+        // So does a division, and a word op on RV32.
+        let div = LoopOp::Alu {
+            op: AluOp::Div,
+            rd: Reg::A1,
+            rs1: Reg::A0,
+            rs2: Reg::A0,
+        };
+        assert!(LoopCode::compile(&counting_loop(Some(div), LoopOp::Fall), 4, Xlen::X64).is_none());
+        let addw = LoopOp::Alu {
+            op: AluOp::Addw,
+            rd: Reg::A1,
+            rs1: Reg::A0,
+            rs2: Reg::A0,
+        };
+        assert!(
+            LoopCode::compile(&counting_loop(Some(addw), LoopOp::Fall), 4, Xlen::X32).is_none()
+        );
+        assert!(
+            LoopCode::compile(&counting_loop(Some(addw), LoopOp::Fall), 4, Xlen::X64).is_some()
+        );
+    }
+
+    #[test]
+    fn a_skip_or_loop_branch_counted_unlike_the_block_is_not_compiled() {
+        let skip = |skipped| LoopOp::Branch {
+            op: BranchOp::Beq,
+            rs1: Reg::Zero,
+            rs2: Reg::Zero,
+            exit: 1,
+            taken: Taken::Skip { to: 3, skipped },
+        };
+        // From op 1 to op 3 passes over one instruction, not two.
+        assert!(
+            LoopCode::compile(&counting_loop(Some(skip(1)), LoopOp::Fall), 4, Xlen::X64).is_some()
+        );
+        assert!(
+            LoopCode::compile(&counting_loop(Some(skip(2)), LoopOp::Fall), 4, Xlen::X64).is_none()
+        );
+        let mut ops = counting_loop(None, LoopOp::Fall);
+        if let Some(LoopOp::Branch { taken, .. }) = ops.get_mut(2) {
+            *taken = Taken::Loop { len: 2 };
+        }
+        assert!(LoopCode::compile(&ops, 3, Xlen::X64).is_none());
     }
 }

@@ -63,7 +63,11 @@ impl NativeCode {
         // follows the System V ABI (it saves and restores every callee-saved register it
         // uses and keeps the stack balanced), reads and writes only the 32 `W`s at its
         // first argument and the `LoopState` at its second (fixed offsets inside both),
-        // calls nothing, and returns on every path (each loop iteration spends budget).
+        // calls nothing, and returns on every path: `LoopCode::run` enters only with a
+        // budget holding the block, and every branch back to the entry first takes off at
+        // least one instruction (`emit::covered` admits a loop branch only as its run's
+        // last retired instruction, and skips only of the instructions they pass over) and
+        // returns once the budget no longer holds the block.
         let entry: Entry = unsafe { std::mem::transmute::<*mut libc::c_void, Entry>(self.ptr) };
         // SAFETY: as above; both pointers come from exclusive references alive for the call.
         let stopped = unsafe { entry(regs.as_mut_ptr().cast::<u8>(), state) };

@@ -272,7 +272,8 @@ impl Asm {
     }
 
     /// `setcc reg8` then `movzx reg32, reg8`: 1 if `cond` holds, else 0. `reg` must be
-    /// `rax`..`rbx` (no REX byte registers).
+    /// `rax`, `rcx`, `rdx` or `rbx`: without a REX prefix (never emitted here for byte
+    /// registers), 4 to 7 would name `ah`..`bh`.
     pub fn set_bool(&mut self, cond: Cond, reg: u8) {
         self.op(&[0x0f, 0x90 | cond as u8], false, 0, Rm::Reg(reg));
         self.op(&[0x0f, 0xb6], false, reg, Rm::Reg(reg));
