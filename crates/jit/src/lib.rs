@@ -1,6 +1,6 @@
 //! Native code for the hot loops of the block interpreter, on x86-64 hosts.
 //!
-//! The interpreter's blocks ([`atlas_cpu`'s `block` module]) already retire a whole run with
+//! The interpreter's blocks (`atlas_cpu`'s `block` module) already retire a whole run with
 //! one count; what is left of a register-only loop's cost is the interpreter itself: a
 //! dispatch per operation and every guest register read from and written to memory, so a
 //! chain of dependent operations waits on store-to-load forwarding at every step. This
@@ -95,7 +95,7 @@ pub enum Taken {
 }
 
 /// What a compiled loop reads and counts, shared with the caller. Laid out for the
-/// generated code (offsets in [`state_offset`]).
+/// generated code (`#[repr(C)]`: it addresses the fields by their offsets).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[repr(C)]
 pub struct LoopState {
