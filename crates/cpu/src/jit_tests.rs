@@ -1,12 +1,14 @@
-//! Native loop code against the interpreter: random register-only loops (every ALU form,
-//! branches over one op, skips, side exits, ops the compiler stops before), run at every
-//! instruction budget, both widths, with native code on, with blocks interpreted, and with
-//! `step` alone. Every counter, cycle, register, the pc, the last jump and the exit must
-//! agree.
+//! Native loop code against the interpreter: random loops (every ALU form, branches over
+//! one op, skips, side exits, ops the compiler stops before; in half of them loads and
+//! stores, some faulting and some rewriting the loop's own code), run at every instruction
+//! budget, both widths, with native code on, with blocks interpreted, and with `step`
+//! alone. Every counter, cycle, register, the pc, the last jump, the exit and the MMU
+//! statistics must agree.
 
 use crate::{Costs, Counters, Cpu, Exit, Word};
 use atlas_isa::{
-    decode, encode, AluImmOp, AluOp, BranchOp, Inst, LoadOp, Reg, ShiftImmOp, SystemOp, Xlen,
+    decode, encode, AluImmOp, AluOp, BranchOp, Inst, LoadOp, Reg, ShiftImmOp, StoreOp, SystemOp,
+    Xlen,
 };
 use atlas_mmu::{Bus, MmuConfig, PhysMem, Privilege, SystemBus};
 
@@ -72,6 +74,61 @@ impl Rng {
     }
 }
 
+/// Points at the program: a store through it rewrites the loop's own code, which stops
+/// the run after it (the rest of the block is stale). Random ops never write it.
+const CODE: Reg = Reg::S9;
+
+/// Holds the encoding of [`PATCH`], which stores through [`CODE`] write over the loop.
+const PATCH_WORD: Reg = Reg::S10;
+
+/// Holds 1 << 20, the lowest bit of an I-type immediate.
+const IMM_ONE: Reg = Reg::S11;
+
+/// What self-modifying loops write over their own body.
+const PATCH: Inst = Inst::AluImm {
+    op: AluImmOp::Addi,
+    rd: Reg::A1,
+    rs1: Reg::A1,
+    imm: 7,
+};
+
+/// A random load or store valid for `xlen`: mostly in low memory (below the code, any
+/// alignment), now and then [`PATCH`] over one of the first `body` instructions, or
+/// through a random register (mostly beyond memory: a fault).
+fn memory_op(rng: &mut Rng, xlen: Xlen, body: usize) -> Inst {
+    loop {
+        if rng.below(16) == 0 {
+            return Inst::Store {
+                op: StoreOp::Sw,
+                rs1: CODE,
+                rs2: PATCH_WORD,
+                offset: 4 * rng.below(body) as i32,
+            };
+        }
+        let (base, offset) = match rng.below(16) {
+            0 => (rng.pick(&REGS), rng.below(64) as i32),
+            _ => (Reg::Zero, rng.below(2040) as i32),
+        };
+        let inst = match rng.below(2) {
+            0 => Inst::Load {
+                op: rng.pick(&LoadOp::ALL),
+                rd: rng.pick(&REGS),
+                rs1: base,
+                offset,
+            },
+            _ => Inst::Store {
+                op: rng.pick(&StoreOp::ALL),
+                rs1: base,
+                rs2: rng.pick(&REGS),
+                offset,
+            },
+        };
+        if decode(encode(&inst), xlen) == Ok(inst) {
+            return inst;
+        }
+    }
+}
+
 /// A random instruction that writes a register from registers, valid for `xlen`.
 fn register_op(rng: &mut Rng, xlen: Xlen) -> Inst {
     loop {
@@ -125,13 +182,19 @@ fn register_op(rng: &mut Rng, xlen: Xlen) -> Inst {
 /// entered at its head.
 fn random_loop(rng: &mut Rng, xlen: Xlen) -> Vec<Inst> {
     let body_len = 2 + rng.below(14);
+    let memory = rng.below(2) == 0;
     let mut body: Vec<Option<Inst>> = Vec::new();
     while body.len() < body_len {
         if rng.below(4) == 0 {
             // A branch, its offset filled in below.
             body.push(None);
         } else {
-            body.push(Some(register_op(rng, xlen)));
+            let op = match rng.below(5) {
+                // Half the loops have loads and stores (native code stops before them).
+                0 if memory => memory_op(rng, xlen, body_len),
+                _ => register_op(rng, xlen),
+            };
+            body.push(Some(op));
         }
     }
     let decrement = body_len;
@@ -257,6 +320,9 @@ fn observe<X: Word>(prog: &[Inst], regs: &[u64], max: u64, mode: Mode) -> Observ
         cpu.set_reg(r, v);
     }
     cpu.set_reg(COUNTER, 1 + regs[0] % 5);
+    cpu.set_reg(CODE, BASE);
+    cpu.set_reg(PATCH_WORD, u64::from(encode(&PATCH)));
+    cpu.set_reg(IMM_ONE, 1 << 20);
     let exit = cpu.run(&mut bus, max);
     Observed {
         exit,
@@ -289,12 +355,12 @@ fn check_width<X: Word>(seeds: std::ops::Range<u64>) {
 
 #[test]
 fn native_loops_count_as_step_does_rv64() {
-    check_width::<u64>(0..150);
+    check_width::<u64>(0..400);
 }
 
 #[test]
 fn native_loops_count_as_step_does_rv32() {
-    check_width::<u32>(0..150);
+    check_width::<u32>(0..400);
 }
 
 /// The generator reaches what it is meant to: most of its loops compile (on hosts with a
@@ -303,7 +369,7 @@ fn native_loops_count_as_step_does_rv32() {
 #[test]
 fn the_random_loops_run_native_code() {
     let (mut compiled, mut resuming) = (0, 0);
-    for seed in 0..150u64 {
+    for seed in 0..400u64 {
         let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
         let prog = random_loop(&mut rng, Xlen::X64);
         let words: Vec<u32> = prog.iter().map(encode).collect();
@@ -319,9 +385,9 @@ fn the_random_loops_run_native_code() {
     }
     // The rest hold an op the compiler stops before (`auipc`, a high multiply, a
     // division) ahead of their branch back to the entry.
-    assert_eq!(compiled, 76);
+    assert_eq!(compiled, 148);
     // Those with such an op after the branch back hand it to the interpreter.
-    assert_eq!(resuming, 30);
+    assert_eq!(resuming, 60);
 }
 
 /// A loop followed, in the same block, by `if (a0 != 0 || a1 == 0) a2++` as compilers emit
@@ -384,5 +450,68 @@ fn a_branch_over_whose_body_is_a_skip_target_ends_the_native_code() {
                 "{a0} {a1} {max}"
             );
         }
+    }
+}
+
+/// A loop whose store rewrites an instruction after it in the same pass, with a new
+/// immediate every pass: the op loop stops after the store (the rest of the block is
+/// stale) and so must native code, or it would run the immediate of an earlier pass.
+#[test]
+fn a_loop_rewriting_its_own_body_runs_the_new_code() {
+    let addi = |rd, rs1, imm| Inst::AluImm {
+        op: AluImmOp::Addi,
+        rd,
+        rs1,
+        imm,
+    };
+    let prog = [
+        addi(Reg::A0, Reg::A0, 1),
+        Inst::Store {
+            op: StoreOp::Sw,
+            rs1: CODE,
+            rs2: PATCH_WORD,
+            offset: 12,
+        },
+        // The next patch adds one more: 1 << 20 is the immediate's lowest bit.
+        Inst::Alu {
+            op: AluOp::Add,
+            rd: PATCH_WORD,
+            rs1: PATCH_WORD,
+            rs2: IMM_ONE,
+        },
+        addi(Reg::A1, Reg::A1, 0),
+        addi(COUNTER, COUNTER, -1),
+        Inst::Branch {
+            op: BranchOp::Bne,
+            rs1: COUNTER,
+            rs2: Reg::Zero,
+            offset: -20,
+        },
+        Inst::System {
+            op: SystemOp::Ecall,
+        },
+    ];
+    // The counter starts at 1 + regs[0] % 5 = 5.
+    let mut regs = vec![0u64; REGS.len()];
+    regs[0] = 4;
+    let whole = observe::<u64>(&prog, &regs, 1000, Mode::Step);
+    // Pass p runs `addi a1, a1, 7 + p`: 7 + 8 + 9 + 10 + 11.
+    assert_eq!(
+        (whole.regs[Reg::A0 as usize], whole.regs[Reg::A1 as usize]),
+        (5, 45)
+    );
+    for max in 1..=whole.counters.instret + 1 {
+        let step = observe::<u64>(&prog, &regs, max, Mode::Step);
+        assert_eq!(
+            observe::<u64>(&prog, &regs, max, Mode::Native),
+            step,
+            "{max}"
+        );
+        let step = observe::<u32>(&prog, &regs, max, Mode::Step);
+        assert_eq!(
+            observe::<u32>(&prog, &regs, max, Mode::Native),
+            step,
+            "{max}"
+        );
     }
 }
