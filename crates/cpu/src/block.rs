@@ -131,8 +131,8 @@ macro_rules! block_ops {
         }
 
         /// `ops[i]` of a block with `exits` as the loop compiler takes it
-        /// ([`atlas_jit::LoopOp`]); `Other` for an op it never compiles (memory, jumps,
-        /// `auipc`); `None` if `i` is out of range.
+        /// ([`atlas_jit::LoopOp`]); `Other` for an op it never compiles (memory, jumps);
+        /// `None` if `i` is out of range.
         fn loop_op(ops: &[Op], i: usize, exits: &[BlockExit]) -> Option<LoopOp> {
             let &Op { code, rd, rs1, rs2, imm } = ops.get(i)?;
             let exit = rd.num();
@@ -164,9 +164,8 @@ macro_rules! block_ops {
                     };
                     LoopOp::Branch { op: BranchOp::$br, rs1, rs2, exit, taken }
                 })*
-                $(OpCode::$ld)|* | $(OpCode::$st)|* | OpCode::Auipc | OpCode::Jal | OpCode::Jalr => {
-                    LoopOp::Other
-                }
+                OpCode::Auipc => LoopOp::Auipc { rd, imm },
+                $(OpCode::$ld)|* | $(OpCode::$st)|* | OpCode::Jal | OpCode::Jalr => LoopOp::Other,
             })
         }
 

@@ -349,7 +349,7 @@ impl<X: Word> Cpu<X> {
         flow: &mut Flow,
         taken: &mut u64,
     ) -> NativeEnd {
-        let mut state = LoopState::new(*budget);
+        let mut state = LoopState::new(*budget, pc.to_u64());
         let Some(stopped) = code.run(self.regs_mut(), &mut state) else {
             // Compiled for the other width: nothing ran.
             return NativeEnd::Resume(0);

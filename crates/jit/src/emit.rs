@@ -66,7 +66,10 @@ fn register_only(op: &LoopOp, xlen: Xlen) -> bool {
             | AluOp::Sra
             | AluOp::Or
             | AluOp::And
-            | AluOp::Mul => true,
+            | AluOp::Mul
+            | AluOp::Mulh
+            | AluOp::Mulhsu
+            | AluOp::Mulhu => true,
             AluOp::Addw | AluOp::Subw | AluOp::Sllw | AluOp::Srlw | AluOp::Sraw | AluOp::Mulw => {
                 rv64
             }
@@ -77,7 +80,7 @@ fn register_only(op: &LoopOp, xlen: Xlen) -> bool {
             ShiftImmOp::Slli | ShiftImmOp::Srli | ShiftImmOp::Srai => shamt < bits,
             ShiftImmOp::Slliw | ShiftImmOp::Srliw | ShiftImmOp::Sraiw => rv64 && shamt < 32,
         },
-        LoopOp::Lui { .. } => true,
+        LoopOp::Lui { .. } | LoopOp::Auipc { .. } => true,
         _ => false,
     }
 }
@@ -158,7 +161,7 @@ fn regs_of(op: &LoopOp) -> [Reg; 3] {
     match *op {
         LoopOp::Alu { rd, rs1, rs2, .. } => [rd, rs1, rs2],
         LoopOp::AluImm { rd, rs1, .. } | LoopOp::ShiftImm { rd, rs1, .. } => [rd, rs1, z],
-        LoopOp::Lui { rd, .. } => [rd, z, z],
+        LoopOp::Lui { rd, .. } | LoopOp::Auipc { rd, .. } => [rd, z, z],
         LoopOp::Branch { rs1, rs2, .. } | LoopOp::BranchOver { rs1, rs2, .. } => [rs1, rs2, z],
         LoopOp::Nop | LoopOp::Fall | LoopOp::Other => [z, z, z],
     }
@@ -354,7 +357,10 @@ impl Emitter {
                     AluOp::Sra | AluOp::Sraw => Some(Shift::RightArith),
                     _ => None,
                 };
-                if let Some(shift) = shift {
+                let high = matches!(op, AluOp::Mulh | AluOp::Mulhsu | AluOp::Mulhu);
+                if high {
+                    self.high_product(op, rs1, rs2);
+                } else if let Some(shift) = shift {
                     self.load(RCX, rs2);
                     self.load(RAX, rs1);
                     self.asm.shift_cl(shift, w, rax);
@@ -417,12 +423,46 @@ impl Emitter {
                 }
             }
             LoopOp::Lui { imm, .. } => self.asm.mov_imm(w, RAX, imm),
+            // The entry's address (zero-extended) plus the immediate, at the width: a 32-bit
+            // add wraps as RV32 does.
+            LoopOp::Auipc { imm, .. } => {
+                self.asm.load(true, RAX, state(off::ENTRY_PC));
+                self.asm.arith_imm(Arith::Add, w, rax, imm);
+            }
             LoopOp::Nop
             | LoopOp::Fall
             | LoopOp::Other
             | LoopOp::Branch { .. }
             | LoopOp::BranchOver { .. } => {}
         }
+    }
+
+    /// The upper half of `rs1 * rs2` into `rax`: signed × signed (`mulh`), unsigned ×
+    /// unsigned (`mulhu`), or signed × unsigned (`mulhsu`: the unsigned product's upper half
+    /// less `rs2` when `rs1` is negative). The one-operand multiply writes `rdx`, which may
+    /// hold a guest register: it is saved around it.
+    fn high_product(&mut self, op: AluOp, rs1: Reg, rs2: Reg) {
+        let w = self.wide;
+        if rs1 == Reg::Zero || rs2 == Reg::Zero {
+            self.asm.zero(RAX);
+            return;
+        }
+        let b = self.operand(rs2);
+        if op == AluOp::Mulhsu {
+            // rcx = rs1 < 0 ? rs2 : 0, while `b` still reads rs2.
+            self.load(RCX, rs1);
+            self.asm
+                .shift_imm(Shift::RightArith, w, Rm::Reg(RCX), if w { 63 } else { 31 });
+            self.asm.arith(Arith::And, w, RCX, b);
+        }
+        self.asm.push(RDX);
+        self.load(RAX, rs1);
+        self.asm.mul_wide(op == AluOp::Mulh, w, b);
+        if op == AluOp::Mulhsu {
+            self.asm.arith(Arith::Sub, w, RDX, Rm::Reg(RCX));
+        }
+        self.asm.load(w, RAX, Rm::Reg(RDX));
+        self.asm.pop(RDX);
     }
 
     /// `cmp rs1, rs2`, the left side in a host register (`scratch` unless `rs1` is held);

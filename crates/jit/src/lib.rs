@@ -55,6 +55,9 @@ pub enum LoopOp {
     },
     /// `rd = imm`, sign-extended (`lui`, whose immediate is already shifted).
     Lui { rd: Reg, imm: i32 },
+    /// `rd = entry + imm`: `auipc`, its immediate made relative to the block's entry, whose
+    /// address the caller passes in [`LoopState::entry_pc`].
+    Auipc { rd: Reg, imm: i32 },
     /// No effect, but an instruction (a fence, a write to `zero`).
     Nop,
     /// A conditional branch: not taken, the run goes on; taken, it does what `taken` says.
@@ -78,7 +81,7 @@ pub enum LoopOp {
     },
     /// The block's end without a jump: the run leaves to the next instruction.
     Fall,
-    /// Anything else (memory, jumps, `auipc`): compiled code stops before it.
+    /// Anything else (memory, jumps): compiled code stops before it.
     Other,
 }
 
@@ -108,6 +111,8 @@ pub struct LoopState {
     pub run_skipped: u64,
     /// One more than the index of the last branch counted in `taken`; 0 if none.
     pub last_taken: u64,
+    /// The address the block was entered at (for `auipc`), zero-extended.
+    pub entry_pc: u64,
     /// Finished runs, by the exit they left by (the loop's own branches).
     pub runs: [u64; MAX_EXITS],
     /// Skips, by the side exit whose branch skipped.
@@ -115,13 +120,15 @@ pub struct LoopState {
 }
 
 impl LoopState {
-    /// A state with `budget` to spend and nothing counted.
-    pub fn new(budget: u64) -> LoopState {
+    /// A state with `budget` to spend and nothing counted, for a block entered at
+    /// `entry_pc`.
+    pub fn new(budget: u64, entry_pc: u64) -> LoopState {
         LoopState {
             budget,
             taken: 0,
             run_skipped: 0,
             last_taken: 0,
+            entry_pc,
             runs: [0; MAX_EXITS],
             skips: [0; MAX_EXITS],
         }
@@ -137,6 +144,7 @@ mod state_offset {
     pub const TAKEN: usize = offset_of!(LoopState, taken);
     pub const RUN_SKIPPED: usize = offset_of!(LoopState, run_skipped);
     pub const LAST_TAKEN: usize = offset_of!(LoopState, last_taken);
+    pub const ENTRY_PC: usize = offset_of!(LoopState, entry_pc);
     pub const RUNS: usize = offset_of!(LoopState, runs);
     pub const SKIPS: usize = offset_of!(LoopState, skips);
 }
@@ -176,7 +184,7 @@ pub struct LoopCode {
 impl LoopCode {
     /// Compiles the block `ops` (its operations in order) of `len` instructions for a hart
     /// of width `xlen`, from its entry up to the first operation this compiler does not
-    /// cover ([`LoopOp::Other`], the high multiplies, division) or through its closing
+    /// cover ([`LoopOp::Other`], division) or through its closing
     /// [`LoopOp::Fall`]. `None` if that part has no branch back to the entry, or the host is
     /// not x86-64.
     pub fn compile(ops: &[LoopOp], len: u32, xlen: Xlen) -> Option<LoopCode> {
@@ -271,7 +279,7 @@ mod tests {
         let mut regs = [0u64; 32];
         regs[COUNTER.num() as usize] = 5;
         regs[Reg::A0.num() as usize] = u64::MAX - 1;
-        let mut state = LoopState::new(100);
+        let mut state = LoopState::new(100, 0x1000);
         // Four runs loop back; the fifth falls through to the `Fall` at op 3.
         assert_eq!(code.run(&mut regs, &mut state), Some(3));
         assert_eq!(regs[Reg::A0.num() as usize], 13);
@@ -283,7 +291,10 @@ mod tests {
         assert_eq!(state.runs[0], 4);
         // The same code on 32-bit registers is refused, having run nothing.
         let mut narrow = [0u32; 32];
-        assert_eq!(code.run(&mut narrow, &mut LoopState::new(100)), None);
+        assert_eq!(
+            code.run(&mut narrow, &mut LoopState::new(100, 0x1000)),
+            None
+        );
     }
 
     #[test]
@@ -296,14 +307,14 @@ mod tests {
         // block: the code returns at the third run's branch back, that run taken and
         // counted in `taken` and `last_taken`, not in `runs` or the budget (the caller
         // retires it, as the op loop does).
-        let mut state = LoopState::new(10);
+        let mut state = LoopState::new(10, 0x1000);
         assert_eq!(code.run(&mut regs, &mut state), Some(2));
         assert_eq!(regs[Reg::A0.num() as usize], 9);
         assert_eq!((state.budget, state.runs[0], state.taken), (4, 2, 3));
         // Less than a block: nothing runs.
-        let mut state = LoopState::new(2);
+        let mut state = LoopState::new(2, 0x1000);
         assert_eq!(code.run(&mut regs, &mut state), None);
-        assert_eq!(state, LoopState::new(2));
+        assert_eq!(state, LoopState::new(2, 0x1000));
     }
 
     #[test]
@@ -313,7 +324,7 @@ mod tests {
         assert_eq!(code.resume_at(), Some(3));
         let mut regs = [0u64; 32];
         regs[COUNTER.num() as usize] = 2;
-        let mut state = LoopState::new(100);
+        let mut state = LoopState::new(100, 0x1000);
         assert_eq!(code.run(&mut regs, &mut state), Some(3));
         assert_eq!(regs[Reg::A0.num() as usize], 6);
         // The same op ahead of the branch back leaves no loop to compile.

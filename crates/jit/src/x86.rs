@@ -255,6 +255,11 @@ impl Asm {
         self.op(&[0x0f, 0xaf], wide, reg, rm);
     }
 
+    /// `mul r/m` (unsigned) or `imul r/m` (signed), one operand: `rdx:rax = rax * r/m`.
+    pub fn mul_wide(&mut self, signed: bool, wide: bool, rm: Rm) {
+        self.op(&[0xf7], wide, if signed { 5 } else { 4 }, rm);
+    }
+
     /// `shift r/m, imm8`.
     pub fn shift_imm(&mut self, shift: Shift, wide: bool, rm: Rm, amount: u8) {
         self.op(&[0xc1], wide, shift as u8, rm);
@@ -420,6 +425,15 @@ mod tests {
         assert_eq!(
             bytes(|a| a.mov_imm(true, RAX, -2)),
             [0x48, 0xc7, 0xc0, 0xfe, 0xff, 0xff, 0xff]
+        );
+        // imul qword [rdi+8] ; mul r9d
+        assert_eq!(
+            bytes(|a| a.mul_wide(true, true, Rm::Mem { base: RDI, disp: 8 })),
+            [0x48, 0xf7, 0x6f, 0x08]
+        );
+        assert_eq!(
+            bytes(|a| a.mul_wide(false, false, Rm::Reg(R9))),
+            [0x41, 0xf7, 0xe1]
         );
         // push r15 ; pop rbx ; ret
         assert_eq!(bytes(|a| a.push(R15)), [0x41, 0x57]);
