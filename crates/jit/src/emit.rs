@@ -49,32 +49,31 @@ fn condition(op: BranchOp) -> Cond {
     }
 }
 
+/// Whether `op` is an RV64 word operation (on the low 32 bits, the result sign-extended).
+fn word_op(op: AluOp) -> bool {
+    matches!(
+        op,
+        AluOp::Addw
+            | AluOp::Subw
+            | AluOp::Sllw
+            | AluOp::Srlw
+            | AluOp::Sraw
+            | AluOp::Mulw
+            | AluOp::Divw
+            | AluOp::Divuw
+            | AluOp::Remw
+            | AluOp::Remuw
+    )
+}
+
 /// Whether `op` computes a register from registers and its immediate alone, in a form this
 /// compiler covers for `xlen`.
 fn register_only(op: &LoopOp, xlen: Xlen) -> bool {
     let rv64 = xlen == Xlen::X64;
     let bits = if rv64 { 64 } else { 32 };
     match *op {
-        LoopOp::Alu { op, .. } => match op {
-            AluOp::Add
-            | AluOp::Sub
-            | AluOp::Sll
-            | AluOp::Slt
-            | AluOp::Sltu
-            | AluOp::Xor
-            | AluOp::Srl
-            | AluOp::Sra
-            | AluOp::Or
-            | AluOp::And
-            | AluOp::Mul
-            | AluOp::Mulh
-            | AluOp::Mulhsu
-            | AluOp::Mulhu => true,
-            AluOp::Addw | AluOp::Subw | AluOp::Sllw | AluOp::Srlw | AluOp::Sraw | AluOp::Mulw => {
-                rv64
-            }
-            _ => false,
-        },
+        // Every ALU operation; the word forms only at RV64.
+        LoopOp::Alu { op, .. } => !word_op(op) || rv64,
         LoopOp::AluImm { op, .. } => op != AluImmOp::Addiw || rv64,
         LoopOp::ShiftImm { op, shamt, .. } => match op {
             ShiftImmOp::Slli | ShiftImmOp::Srli | ShiftImmOp::Srai => shamt < bits,
@@ -333,15 +332,7 @@ impl Emitter {
         let rax = Rm::Reg(RAX);
         match *op {
             LoopOp::Alu { op, rs1, rs2, .. } => {
-                let word = matches!(
-                    op,
-                    AluOp::Addw
-                        | AluOp::Subw
-                        | AluOp::Sllw
-                        | AluOp::Srlw
-                        | AluOp::Sraw
-                        | AluOp::Mulw
-                );
+                let word = word_op(op);
                 let w = w && !word;
                 let arith = match op {
                     AluOp::Add | AluOp::Addw => Some(Arith::Add),
@@ -358,8 +349,21 @@ impl Emitter {
                     _ => None,
                 };
                 let high = matches!(op, AluOp::Mulh | AluOp::Mulhsu | AluOp::Mulhu);
+                let divide = matches!(
+                    op,
+                    AluOp::Div
+                        | AluOp::Divu
+                        | AluOp::Rem
+                        | AluOp::Remu
+                        | AluOp::Divw
+                        | AluOp::Divuw
+                        | AluOp::Remw
+                        | AluOp::Remuw
+                );
                 if high {
                     self.high_product(op, rs1, rs2);
+                } else if divide {
+                    self.divide(op, rs1, rs2, w);
                 } else if let Some(shift) = shift {
                     self.load(RCX, rs2);
                     self.load(RAX, rs1);
@@ -463,6 +467,49 @@ impl Emitter {
         }
         self.asm.load(w, RAX, Rm::Reg(RDX));
         self.asm.pop(RDX);
+    }
+
+    /// A division or remainder into `rax` at operand width `w`, with RISC-V's results where
+    /// x86 would fault: dividing by zero gives all ones (the remainder: the dividend), and
+    /// the signed overflow (the most negative value by -1) gives the dividend (the
+    /// remainder: 0); `-x` is that quotient for any `x`, so a divisor of -1 negates. The
+    /// division writes `rdx`, saved around it.
+    fn divide(&mut self, op: AluOp, rs1: Reg, rs2: Reg, w: bool) {
+        let signed = matches!(op, AluOp::Div | AluOp::Rem | AluOp::Divw | AluOp::Remw);
+        let remainder = matches!(op, AluOp::Rem | AluOp::Remu | AluOp::Remw | AluOp::Remuw);
+        let (nonzero, normal, done) = (self.asm.label(), self.asm.label(), self.asm.label());
+        self.load(RCX, rs2);
+        self.load(RAX, rs1);
+        self.asm.test(w, RCX);
+        self.asm.jump_if(Cond::NotEqual, nonzero);
+        if !remainder {
+            self.asm.mov_imm(w, RAX, -1);
+        }
+        self.asm.jump(done);
+        self.asm.bind(nonzero);
+        if signed {
+            self.asm.arith_imm(Arith::Cmp, w, Rm::Reg(RCX), -1);
+            self.asm.jump_if(Cond::NotEqual, normal);
+            if remainder {
+                self.asm.zero(RAX);
+            } else {
+                self.asm.neg(w, Rm::Reg(RAX));
+            }
+            self.asm.jump(done);
+        }
+        self.asm.bind(normal);
+        self.asm.push(RDX);
+        if signed {
+            self.asm.sign_extend_into_rdx(w);
+        } else {
+            self.asm.zero(RDX);
+        }
+        self.asm.div_wide(signed, w, Rm::Reg(RCX));
+        if remainder {
+            self.asm.load(w, RAX, Rm::Reg(RDX));
+        }
+        self.asm.pop(RDX);
+        self.asm.bind(done);
     }
 
     /// `cmp rs1, rs2`, the left side in a host register (`scratch` unless `rs1` is held);

@@ -11,7 +11,8 @@
 //! and the instruction budget, ending where the interpreter would end its run (a side exit,
 //! the fall-through, or a budget too small for another run). The caller folds the counts
 //! into its own; the loop never touches memory, traps or the bus, so nothing else can
-//! differ.
+//! differ. Every RV32IM/RV64IM register operation is covered, division included (with
+//! RISC-V's results where x86 would fault).
 //!
 //! Compilation is exact or absent: [`LoopCode::compile`] returns `None` for anything it does
 //! not cover (and always, on other hosts), and the interpreter runs the block instead.
@@ -184,9 +185,8 @@ pub struct LoopCode {
 impl LoopCode {
     /// Compiles the block `ops` (its operations in order) of `len` instructions for a hart
     /// of width `xlen`, from its entry up to the first operation this compiler does not
-    /// cover ([`LoopOp::Other`], division) or through its closing
-    /// [`LoopOp::Fall`]. `None` if that part has no branch back to the entry, or the host is
-    /// not x86-64.
+    /// cover ([`LoopOp::Other`]: memory, jumps) or through its closing [`LoopOp::Fall`].
+    /// `None` if that part has no branch back to the entry, or the host is not x86-64.
     pub fn compile(ops: &[LoopOp], len: u32, xlen: Xlen) -> Option<LoopCode> {
         #[cfg(all(target_arch = "x86_64", unix))]
         {
@@ -330,14 +330,7 @@ mod tests {
         // The same op ahead of the branch back leaves no loop to compile.
         let ops = counting_loop(Some(LoopOp::Other), LoopOp::Fall);
         assert!(LoopCode::compile(&ops, 4, Xlen::X64).is_none());
-        // So does a division, and a word op on RV32.
-        let div = LoopOp::Alu {
-            op: AluOp::Div,
-            rd: Reg::A1,
-            rs1: Reg::A0,
-            rs2: Reg::A0,
-        };
-        assert!(LoopCode::compile(&counting_loop(Some(div), LoopOp::Fall), 4, Xlen::X64).is_none());
+        // So does a word op on RV32.
         let addw = LoopOp::Alu {
             op: AluOp::Addw,
             rd: Reg::A1,
@@ -373,5 +366,65 @@ mod tests {
             *taken = Taken::Loop { len: 2 };
         }
         assert!(LoopCode::compile(&ops, 3, Xlen::X64).is_none());
+    }
+
+    /// `op a2, a3, a4` once in a counting loop, at RV64 and at RV32.
+    fn divided(op: AluOp, a: u64, b: u64) -> (u64, u32) {
+        let extra = LoopOp::Alu {
+            op,
+            rd: Reg::A2,
+            rs1: Reg::A3,
+            rs2: Reg::A4,
+        };
+        let ops = counting_loop(Some(extra), LoopOp::Fall);
+        let wide = LoopCode::compile(&ops, 4, Xlen::X64).expect("compiles");
+        let mut regs = [0u64; 32];
+        regs[COUNTER.num() as usize] = 1;
+        (regs[Reg::A3.num() as usize], regs[Reg::A4.num() as usize]) = (a, b);
+        assert_eq!(wide.run(&mut regs, &mut LoopState::new(100, 0)), Some(4));
+        let narrow = LoopCode::compile(&ops, 4, Xlen::X32).expect("compiles");
+        let mut narrow_regs = [0u32; 32];
+        narrow_regs[COUNTER.num() as usize] = 1;
+        (
+            narrow_regs[Reg::A3.num() as usize],
+            narrow_regs[Reg::A4.num() as usize],
+        ) = (a as u32, b as u32);
+        assert_eq!(
+            narrow.run(&mut narrow_regs, &mut LoopState::new(100, 0)),
+            Some(4)
+        );
+        (
+            regs[Reg::A2.num() as usize],
+            narrow_regs[Reg::A2.num() as usize],
+        )
+    }
+
+    /// The cases x86 would fault on get RISC-V's results (spec, M extension, table 1).
+    #[test]
+    fn division_by_zero_and_overflow_give_the_risc_v_results() {
+        let (min64, min32) = (1u64 << 63, 0xffff_ffff_8000_0000u64);
+        assert_eq!(divided(AluOp::Div, 7, 0), (u64::MAX, u32::MAX));
+        assert_eq!(divided(AluOp::Divu, 7, 0), (u64::MAX, u32::MAX));
+        assert_eq!(divided(AluOp::Rem, 7, 0), (7, 7));
+        assert_eq!(divided(AluOp::Remu, 7, 0), (7, 7));
+        assert_eq!(divided(AluOp::Div, min64, u64::MAX), (min64, 0));
+        // -2^31 / -1: no overflow at 64 bits; at 32 bits the overflow, giving -2^31.
+        assert_eq!(
+            divided(AluOp::Div, min32, u64::MAX),
+            (0x8000_0000, 0x8000_0000)
+        );
+        assert_eq!(divided(AluOp::Rem, min64, u64::MAX), (0, 0));
+        assert_eq!(
+            divided(AluOp::Div, (-7i64) as u64, 2),
+            ((-3i64) as u64, (-3i32) as u32)
+        );
+        assert_eq!(
+            divided(AluOp::Rem, (-7i64) as u64, 2),
+            ((-1i64) as u64, (-1i32) as u32)
+        );
+        assert_eq!(
+            divided(AluOp::Divu, u64::MAX, 2),
+            (u64::MAX / 2, u32::MAX / 2)
+        );
     }
 }

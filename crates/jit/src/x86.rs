@@ -260,6 +260,26 @@ impl Asm {
         self.op(&[0xf7], wide, if signed { 5 } else { 4 }, rm);
     }
 
+    /// `div r/m` (unsigned) or `idiv r/m` (signed): `rdx:rax / r/m`, quotient in `rax`,
+    /// remainder in `rdx`. Faults on a zero divisor or a signed quotient that overflows:
+    /// the caller rules both out first.
+    pub fn div_wide(&mut self, signed: bool, wide: bool, rm: Rm) {
+        self.op(&[0xf7], wide, if signed { 7 } else { 6 }, rm);
+    }
+
+    /// `neg r/m`.
+    pub fn neg(&mut self, wide: bool, rm: Rm) {
+        self.op(&[0xf7], wide, 3, rm);
+    }
+
+    /// `cqo` (64-bit) or `cdq` (32-bit): `rdx` (`edx`) = the sign of `rax` (`eax`).
+    pub fn sign_extend_into_rdx(&mut self, wide: bool) {
+        if wide {
+            self.byte(0x48);
+        }
+        self.byte(0x99);
+    }
+
     /// `shift r/m, imm8`.
     pub fn shift_imm(&mut self, shift: Shift, wide: bool, rm: Rm, amount: u8) {
         self.op(&[0xc1], wide, shift as u8, rm);
@@ -435,6 +455,18 @@ mod tests {
             bytes(|a| a.mul_wide(false, false, Rm::Reg(R9))),
             [0x41, 0xf7, 0xe1]
         );
+        // idiv rcx ; div ecx ; neg rax ; cqo ; cdq
+        assert_eq!(
+            bytes(|a| a.div_wide(true, true, Rm::Reg(RCX))),
+            [0x48, 0xf7, 0xf9]
+        );
+        assert_eq!(
+            bytes(|a| a.div_wide(false, false, Rm::Reg(RCX))),
+            [0xf7, 0xf1]
+        );
+        assert_eq!(bytes(|a| a.neg(true, Rm::Reg(RAX))), [0x48, 0xf7, 0xd8]);
+        assert_eq!(bytes(|a| a.sign_extend_into_rdx(true)), [0x48, 0x99]);
+        assert_eq!(bytes(|a| a.sign_extend_into_rdx(false)), [0x99]);
         // push r15 ; pop rbx ; ret
         assert_eq!(bytes(|a| a.push(R15)), [0x41, 0x57]);
         assert_eq!(bytes(|a| a.pop(RBX)), [0x5b]);
