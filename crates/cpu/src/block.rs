@@ -165,6 +165,11 @@ macro_rules! block_ops {
                     LoopOp::Branch { op: BranchOp::$br, rs1, rs2, exit, taken }
                 })*
                 OpCode::Auipc => LoopOp::Auipc { rd, imm },
+                // `j` back to the entry; its exit number rides in `rs2`.
+                OpCode::Jal if rd == Reg::Zero && imm == 0 => {
+                    let exit = rs2.num();
+                    LoopOp::JumpBack { exit, len: exits.get(usize::from(exit))?.len }
+                }
                 $(OpCode::$ld)|* | $(OpCode::$st)|* | OpCode::Jal | OpCode::Jalr => LoopOp::Other,
             })
         }

@@ -386,6 +386,9 @@ impl<X: Word> Cpu<X> {
                 flow.exit = op.rd.num();
                 Exit::Next(to.to_u64())
             }
+            // Its `j` back to the entry with no budget left for another run: the jump ends
+            // the run as `exec_op` ends it (a jump is not a taken branch).
+            OpCode::Jal => self.block_jump(to, at, Some(op.rd), op.rs2.num(), stopped, flow),
             // The branch back to the entry, taken (and counted) with no budget left for
             // another run: the run ends there, as `again` ends it.
             _ if op.imm == 0 => {

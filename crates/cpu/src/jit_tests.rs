@@ -113,16 +113,16 @@ const PATCH: Inst = Inst::AluImm {
 };
 
 /// A random load or store valid for `xlen`: mostly in low memory (below the code, any
-/// alignment), now and then [`PATCH`] over one of the first `body` instructions, or
-/// through a random register (mostly beyond memory: a fault).
-fn memory_op(rng: &mut Rng, xlen: Xlen, body: usize) -> Inst {
+/// alignment), now and then [`PATCH`] over one of the instructions `body` (indices from
+/// the program's start), or through a random register (mostly beyond memory: a fault).
+fn memory_op(rng: &mut Rng, xlen: Xlen, body: std::ops::Range<usize>) -> Inst {
     loop {
         if rng.below(16) == 0 {
             return Inst::Store {
                 op: StoreOp::Sw,
                 rs1: CODE,
                 rs2: PATCH_WORD,
-                offset: 4 * rng.below(body) as i32,
+                offset: 4 * (body.start + rng.below(body.len())) as i32,
             };
         }
         let (base, offset) = match rng.below(16) {
@@ -198,11 +198,19 @@ fn register_op(rng: &mut Rng, xlen: Xlen) -> Inst {
 /// counter's decrement and a branch back to the entry (`bne`, `blt` or `bltu` on the
 /// counter), then up to three ops in the same block (register ops, `auipc`, a load, a
 /// branch over the next: native code that covers the loop hands them to the interpreter,
-/// or stops before them) and an `ecall`. Starts at `BASE`, so the loop's first block is
-/// entered at its head.
+/// or stops before them) and an `ecall`. A third of the loops test the counter at the top
+/// instead (`beqz` out of the loop) and close with `j` back to it. Starts at `BASE`, so the
+/// loop's first block is entered at its head.
 fn random_loop(rng: &mut Rng, xlen: Xlen) -> Vec<Inst> {
     let body_len = 2 + rng.below(14);
     let memory = rng.below(2) == 0;
+    let top_tested = rng.below(3) == 0;
+    let head = usize::from(top_tested);
+    // Program indices: the body, the counter's decrement, the branch or jump back, the
+    // code after the loop, the `ecall`.
+    let decrement = head + body_len;
+    let after = rng.below(4);
+    let done = decrement + 2;
     let mut body: Vec<Option<Inst>> = Vec::new();
     while body.len() < body_len {
         if rng.below(4) == 0 {
@@ -211,16 +219,23 @@ fn random_loop(rng: &mut Rng, xlen: Xlen) -> Vec<Inst> {
         } else {
             let op = match rng.below(5) {
                 // Half the loops have loads and stores (native code stops before them).
-                0 if memory => memory_op(rng, xlen, body_len),
+                0 if memory => memory_op(rng, xlen, head..decrement),
                 _ => register_op(rng, xlen),
             };
             body.push(Some(op));
         }
     }
-    let decrement = body_len;
-    let after = rng.below(4);
     let mut prog = Vec::new();
+    if top_tested {
+        prog.push(Inst::Branch {
+            op: BranchOp::Beq,
+            rs1: COUNTER,
+            rs2: Reg::Zero,
+            offset: 4 * done as i32,
+        });
+    }
     for (i, slot) in body.iter().enumerate() {
+        let i = head + i;
         let inst = match *slot {
             Some(inst) => inst,
             None => {
@@ -233,10 +248,7 @@ fn random_loop(rng: &mut Rng, xlen: Xlen) -> Vec<Inst> {
                     0 | 1 => 4 * (i + 1 + rng.below(decrement - i)),
                     // Out of the loop: to an op after it, or to the `ecall`; now and
                     // then two bytes past it (a misaligned fetch, trapping unretired).
-                    _ => {
-                        4 * (decrement + 2 + rng.below(after + 1))
-                            + 2 * usize::from(rng.below(8) == 0)
-                    }
+                    _ => 4 * (done + rng.below(after + 1)) + 2 * usize::from(rng.below(8) == 0),
                 };
                 Inst::Branch {
                     op: rng.pick(&BranchOp::ALL),
@@ -254,19 +266,27 @@ fn random_loop(rng: &mut Rng, xlen: Xlen) -> Vec<Inst> {
         rs1: COUNTER,
         imm: -1,
     });
-    // The counter is positive before the decrement, so each of these loops while it is
-    // not zero.
-    let (op, rs1, rs2) = match rng.below(3) {
-        0 => (BranchOp::Bne, COUNTER, Reg::Zero),
-        1 => (BranchOp::Blt, Reg::Zero, COUNTER),
-        _ => (BranchOp::Bltu, Reg::Zero, COUNTER),
-    };
-    prog.push(Inst::Branch {
-        op,
-        rs1,
-        rs2,
-        offset: -4 * (decrement as i32 + 1),
-    });
+    let back = -4 * (decrement as i32 + 1);
+    if top_tested {
+        prog.push(Inst::Jal {
+            rd: Reg::Zero,
+            offset: back,
+        });
+    } else {
+        // The counter is positive before the decrement, so each of these loops while it
+        // is not zero.
+        let (op, rs1, rs2) = match rng.below(3) {
+            0 => (BranchOp::Bne, COUNTER, Reg::Zero),
+            1 => (BranchOp::Blt, Reg::Zero, COUNTER),
+            _ => (BranchOp::Bltu, Reg::Zero, COUNTER),
+        };
+        prog.push(Inst::Branch {
+            op,
+            rs1,
+            rs2,
+            offset: back,
+        });
+    }
     for k in 0..after {
         let inst = match rng.below(4) {
             0 => Inst::Auipc {
@@ -394,7 +414,7 @@ fn native_loops_count_as_step_does_rv32() {
 #[cfg(all(target_arch = "x86_64", unix))]
 #[test]
 fn the_random_loops_run_native_code() {
-    let (mut compiled, mut resuming) = (0, 0);
+    let (mut compiled, mut resuming, mut jumping_back) = (0, 0, 0);
     for seed in 0..400u64 {
         let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
         let prog = random_loop(&mut rng, Xlen::X64);
@@ -404,16 +424,23 @@ fn the_random_loops_run_native_code() {
         else {
             continue;
         };
-        if let Some(code) = page.get(index).and_then(|b| b.native(Xlen::X64)) {
+        let Some(block) = page.get(index) else {
+            continue;
+        };
+        if let Some(code) = block.native(Xlen::X64) {
             compiled += 1;
             resuming += usize::from(code.resume_at().is_some());
+            let jumps = block.ops.last().map(|op| op.code) == Some(crate::block::OpCode::Jal);
+            jumping_back += usize::from(jumps);
         }
     }
     // The rest hold an op the compiler stops before (a load or store, a division) ahead
     // of their branch back to the entry.
-    assert_eq!(compiled, 232);
+    assert_eq!(compiled, 233);
+    // Those closed by `j` back to the top.
+    assert_eq!(jumping_back, 82);
     // Those with such an op after the branch back hand it to the interpreter.
-    assert_eq!(resuming, 42);
+    assert_eq!(resuming, 34);
 }
 
 /// A loop followed, in the same block, by `if (a0 != 0 || a1 == 0) a2++` as compilers emit

@@ -95,9 +95,9 @@ fn covered(ops: &[LoopOp], xlen: Xlen) -> Option<usize> {
     for (i, op) in ops.iter().enumerate() {
         let ok = match *op {
             LoopOp::Nop | LoopOp::Fall => true,
-            LoopOp::Branch { exit, .. } | LoopOp::BranchOver { exit, .. } => {
-                usize::from(exit) < MAX_EXITS
-            }
+            LoopOp::Branch { exit, .. }
+            | LoopOp::BranchOver { exit, .. }
+            | LoopOp::JumpBack { exit, .. } => usize::from(exit) < MAX_EXITS,
             LoopOp::Other => false,
             _ => register_only(op, xlen),
         };
@@ -105,7 +105,7 @@ fn covered(ops: &[LoopOp], xlen: Xlen) -> Option<usize> {
             end = i;
             break;
         }
-        if *op == LoopOp::Fall {
+        if matches!(op, LoopOp::Fall | LoopOp::JumpBack { .. }) {
             end = i + 1;
             break;
         }
@@ -127,7 +127,8 @@ fn covered(ops: &[LoopOp], xlen: Xlen) -> Option<usize> {
                 LoopOp::Branch {
                     taken: Taken::Loop { len },
                     ..
-                } => len as usize == i + 1,
+                }
+                | LoopOp::JumpBack { len, .. } => len as usize == i + 1,
                 LoopOp::BranchOver { skipped, .. } => {
                     skipped == 1
                         && i + 1 < end
@@ -148,7 +149,7 @@ fn covered(ops: &[LoopOp], xlen: Xlen) -> Option<usize> {
             LoopOp::Branch {
                 taken: Taken::Loop { .. },
                 ..
-            }
+            } | LoopOp::JumpBack { .. }
         )
     });
     loops.then_some(end)
@@ -162,7 +163,7 @@ fn regs_of(op: &LoopOp) -> [Reg; 3] {
         LoopOp::AluImm { rd, rs1, .. } | LoopOp::ShiftImm { rd, rs1, .. } => [rd, rs1, z],
         LoopOp::Lui { rd, .. } | LoopOp::Auipc { rd, .. } => [rd, z, z],
         LoopOp::Branch { rs1, rs2, .. } | LoopOp::BranchOver { rs1, rs2, .. } => [rs1, rs2, z],
-        LoopOp::Nop | LoopOp::Fall | LoopOp::Other => [z, z, z],
+        LoopOp::Nop | LoopOp::Fall | LoopOp::JumpBack { .. } | LoopOp::Other => [z, z, z],
     }
 }
 
@@ -177,7 +178,7 @@ pub(crate) fn compile(ops: &[LoopOp], len: u32, xlen: Xlen) -> Option<(Vec<u8>, 
     let mut emitter = Emitter::new(ops, xlen);
     emitter.prologue();
     emitter.body(ops, len);
-    if ops.last() != Some(&LoopOp::Fall) {
+    if !matches!(ops.last(), Some(LoopOp::Fall | LoopOp::JumpBack { .. })) {
         // Past the covered operations: return where the interpreter goes on.
         let past = emitter.op_label(end);
         emitter.asm.bind(past);
@@ -435,6 +436,7 @@ impl Emitter {
             }
             LoopOp::Nop
             | LoopOp::Fall
+            | LoopOp::JumpBack { .. }
             | LoopOp::Other
             | LoopOp::Branch { .. }
             | LoopOp::BranchOver { .. } => {}
@@ -557,6 +559,11 @@ impl Emitter {
             }
             match *op {
                 LoopOp::Nop | LoopOp::Other => {}
+                // A jump is not a taken branch, but it is the last jump.
+                LoopOp::JumpBack { exit, len: retired } => {
+                    self.asm.store_imm(state(off::LAST_TAKEN), i as i32 + 1);
+                    self.loop_back(i, usize::from(exit), retired, len);
+                }
                 LoopOp::Fall => {
                     if let Some(stub) = self.stub(i) {
                         self.asm.jump(stub);
@@ -625,27 +632,33 @@ impl Emitter {
                 let target = self.op_label(to);
                 self.asm.jump(target);
             }
-            Taken::Loop { len: retired } => {
-                // budget - (retired - run_skipped) must still hold a whole block.
-                self.asm.mov_imm(true, RAX, retired as i32);
-                self.asm
-                    .arith(Arith::Sub, true, RAX, state(off::RUN_SKIPPED));
-                self.asm.load(true, RCX, state(off::BUDGET));
-                self.asm.arith(Arith::Sub, true, RCX, Rm::Reg(RAX));
-                self.asm
-                    .arith_imm(Arith::Cmp, true, Rm::Reg(RCX), len as i32);
-                let Some(stub) = self.stub(i) else {
-                    return;
-                };
-                self.asm.jump_if(Cond::Below, stub);
-                self.asm.store(true, state(off::BUDGET), RCX);
-                self.count(off::RUNS + 8 * exit);
-                self.asm.store_imm(state(off::RUN_SKIPPED), 0);
-                let entry = self.op_label(0);
-                self.asm.jump(entry);
-            }
+            Taken::Loop { len: retired } => self.loop_back(i, exit, retired, len),
         }
         self.asm.bind(not_taken);
+    }
+
+    /// The end of a run at op `i`, back to the entry by exit `exit`, retiring `retired`
+    /// instructions less those skipped: the next run starts if the budget then still holds
+    /// a block of `len`, else the code returns `i` with nothing of the run counted but its
+    /// taken branch.
+    fn loop_back(&mut self, i: usize, exit: usize, retired: u32, len: u32) {
+        // budget - (retired - run_skipped) must still hold a whole block.
+        self.asm.mov_imm(true, RAX, retired as i32);
+        self.asm
+            .arith(Arith::Sub, true, RAX, state(off::RUN_SKIPPED));
+        self.asm.load(true, RCX, state(off::BUDGET));
+        self.asm.arith(Arith::Sub, true, RCX, Rm::Reg(RAX));
+        self.asm
+            .arith_imm(Arith::Cmp, true, Rm::Reg(RCX), len as i32);
+        let Some(stub) = self.stub(i) else {
+            return;
+        };
+        self.asm.jump_if(Cond::Below, stub);
+        self.asm.store(true, state(off::BUDGET), RCX);
+        self.count(off::RUNS + 8 * exit);
+        self.asm.store_imm(state(off::RUN_SKIPPED), 0);
+        let entry = self.op_label(0);
+        self.asm.jump(entry);
     }
 
     /// A branch over `body`, by selects: `body`'s result is kept only if not taken; a

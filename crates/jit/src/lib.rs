@@ -5,8 +5,8 @@
 //! dispatch per operation and every guest register read from and written to memory, so a
 //! chain of dependent operations waits on store-to-load forwarding at every step. This
 //! crate compiles such a loop — a block of register-only operations, branches over one
-//! operation, side exits and skips, closed by a branch back to its own entry — to x86-64
-//! code that keeps the loop's guest registers in host registers and counts what the
+//! operation, side exits and skips, closed by a branch or a `j` back to its own entry — to
+//! x86-64 code that keeps the loop's guest registers in host registers and counts what the
 //! interpreter counts: each run's exit, each skip, taken branches, the last taken branch,
 //! and the instruction budget, ending where the interpreter would end its run (a side exit,
 //! the fall-through, or a budget too small for another run). The caller folds the counts
@@ -80,6 +80,11 @@ pub enum LoopOp {
         exit: u8,
         skipped: u32,
     },
+    /// `j` back to the block's entry (a `jal` to it that links nothing), its end: a run
+    /// ends, retiring `len` instructions less those its skips passed over, and the next
+    /// starts if the budget holds a whole block. Not a taken branch (jumps are not
+    /// counted as ones); side exit number `exit`.
+    JumpBack { exit: u8, len: u32 },
     /// The block's end without a jump: the run leaves to the next instruction.
     Fall,
     /// Anything else (memory, jumps): compiled code stops before it.
@@ -192,8 +197,11 @@ impl LoopCode {
         {
             let (bytes, covered) = emit::compile(ops, len, xlen)?;
             let code = native::NativeCode::new(&bytes)?;
-            let resume_at =
-                (ops.get(covered.wrapping_sub(1)) != Some(&LoopOp::Fall)).then_some(covered);
+            let ends = matches!(
+                ops.get(covered.wrapping_sub(1)),
+                Some(LoopOp::Fall | LoopOp::JumpBack { .. })
+            );
+            let resume_at = (!ends).then_some(covered);
             Some(LoopCode {
                 xlen,
                 len,
