@@ -515,6 +515,12 @@ impl Block {
         self.exits.len()
     }
 
+    /// Whether the block has been compiled to native code (without compiling it).
+    #[cfg(test)]
+    pub fn native_compiled(&self) -> bool {
+        self.native.get().is_some_and(Option::is_some)
+    }
+
     /// The block as native code for a hart of width `xlen`, if it is a loop (a branch back
     /// to its entry) of register-only ops the loop compiler covers on this host.
     #[inline]
