@@ -521,8 +521,8 @@ impl Block {
         self.native.get().is_some_and(Option::is_some)
     }
 
-    /// The block as native code for a hart of width `xlen`, if it is a loop (a branch back
-    /// to its entry) of register-only ops the loop compiler covers on this host.
+    /// The block as native code for a hart of width `xlen`, if it is a loop (a branch or `j`
+    /// back to its entry) of register-only ops the loop compiler covers on this host.
     #[inline]
     pub fn native(&self, xlen: Xlen) -> Option<&LoopCode> {
         self.native
