@@ -377,12 +377,7 @@ impl Emitter {
                         (None, AluOp::Mul | AluOp::Mulw) => self.asm.imul(w, RAX, b),
                         (None, _) => {
                             self.asm.arith(Arith::Cmp, w, RAX, b);
-                            let cond = if op == AluOp::Slt {
-                                Cond::Less
-                            } else {
-                                Cond::Below
-                            };
-                            self.asm.set_bool(cond, RAX);
+                            self.less_flag(op == AluOp::Sltu);
                         }
                     }
                 }
@@ -399,12 +394,7 @@ impl Emitter {
                     AluImmOp::Andi => self.asm.arith_imm(Arith::And, w, rax, imm),
                     AluImmOp::Slti | AluImmOp::Sltiu => {
                         self.asm.arith_imm(Arith::Cmp, w, rax, imm);
-                        let cond = if op == AluImmOp::Slti {
-                            Cond::Less
-                        } else {
-                            Cond::Below
-                        };
-                        self.asm.set_bool(cond, RAX);
+                        self.less_flag(op == AluImmOp::Sltiu);
                     }
                     AluImmOp::Addiw => {
                         self.asm.arith_imm(Arith::Add, false, rax, imm);
@@ -441,6 +431,13 @@ impl Emitter {
             | LoopOp::Branch { .. }
             | LoopOp::BranchOver { .. } => {}
         }
+    }
+
+    /// `rax` = 1 if the comparison just made found its left side less (`unsigned`: below),
+    /// else 0: `slt`, `sltu` and their immediate forms.
+    fn less_flag(&mut self, unsigned: bool) {
+        let cond = if unsigned { Cond::Below } else { Cond::Less };
+        self.asm.set_bool(cond, RAX);
     }
 
     /// The upper half of `rs1 * rs2` into `rax`: signed × signed (`mulh`), unsigned ×
