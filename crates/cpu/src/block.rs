@@ -605,16 +605,12 @@ impl BlockPage {
     /// later by [`BlockPage::retire_runs`].
     #[inline(always)]
     pub fn ran(&self, exit: &BlockExit, index: usize, k: u8) {
-        let runs = exit.runs.get();
-        if runs == 0 && exit.skips.get() == 0 {
-            self.first_run(index, k);
-        }
-        exit.runs.set(runs + 1);
+        self.ran_n(exit, index, k, 1);
     }
 
     /// Notes `n` runs (0 or more) of the block at `index` that left by its exit `k`
     /// (`exit`), as [`BlockPage::ran`] notes one.
-    #[inline]
+    #[inline(always)]
     pub fn ran_n(&self, exit: &BlockExit, index: usize, k: u8, n: u64) {
         let runs = exit.runs.get();
         if runs == 0 && exit.skips.get() == 0 {
