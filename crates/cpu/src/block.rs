@@ -131,8 +131,8 @@ macro_rules! block_ops {
         }
 
         /// `ops[i]` of a block with `exits` as the loop compiler takes it
-        /// ([`atlas_jit::LoopOp`]); `Other` for an op it never compiles (memory, jumps);
-        /// `None` if `i` is out of range.
+        /// ([`atlas_jit::LoopOp`]); `Other` for an op it never compiles (jumps, but `j`
+        /// back to the entry); `None` if `i` is out of range.
         fn loop_op(ops: &[Op], i: usize, exits: &[BlockExit]) -> Option<LoopOp> {
             let &Op { code, rd, rs1, rs2, imm } = ops.get(i)?;
             let exit = rd.num();
@@ -170,7 +170,14 @@ macro_rules! block_ops {
                     let exit = rs2.num();
                     LoopOp::JumpBack { exit, len: exits.get(usize::from(exit))?.len }
                 }
-                $(OpCode::$ld)|* | $(OpCode::$st)|* | OpCode::Jal | OpCode::Jalr => LoopOp::Other,
+                $(OpCode::$ld => {
+                    let (size, signed) = access_of(OpCode::$ld);
+                    LoopOp::Load { rd, rs1, imm, size, signed }
+                })*
+                $(OpCode::$st => {
+                    LoopOp::Store { rs1, rs2, imm, size: access_of(OpCode::$st).0 }
+                })*
+                OpCode::Jal | OpCode::Jalr => LoopOp::Other,
             })
         }
 
@@ -207,6 +214,30 @@ macro_rules! block_ops {
                     _ => self.x(op.rd),
                 }
             }
+        }
+
+        /// The load or store of native code's op `i` of code `code` at `addr` (storing
+        /// `value`), one copy per size as the op loop's, so the bus's access of that size
+        /// is a plain copy; `None` for an op that is neither.
+        #[inline(always)]
+        pub(crate) fn native_memory<X: Word, B: Bus>(
+            m: &mut crate::native::AccessEnv<'_, X, B>,
+            code: OpCode,
+            i: usize,
+            addr: u64,
+            value: u64,
+        ) -> Option<atlas_jit::Access> {
+            Some(match code {
+                $(OpCode::$ld => {
+                    const ACCESS: (u8, bool) = access_of(OpCode::$ld);
+                    crate::native::native_load::<X, B, { ACCESS.0 }, { ACCESS.1 }>(m, i, addr)
+                })*
+                $(OpCode::$st => {
+                    const ACCESS: (u8, bool) = access_of(OpCode::$st);
+                    crate::native::native_store::<X, B, { ACCESS.0 }>(m, i, addr, value)
+                })*
+                _ => return None,
+            })
         }
 
         /// What an op of `code` is to its block.

@@ -178,10 +178,10 @@ impl<X: Word> Cpu<X> {
         self.regs[usize::from(r.num() & 31)]
     }
 
-    /// The register file, for native loop code ([`atlas_jit::LoopCode::run`]), which never
-    /// writes `zero`.
-    pub(crate) fn regs_mut(&mut self) -> &mut [X; 32] {
-        &mut self.regs
+    /// The register file, for native loop code ([`atlas_jit::LoopCode::run_with`], which
+    /// never writes `zero`), beside what its loads and stores count into.
+    pub(crate) fn native_parts(&mut self) -> (&mut [X; 32], &mut Counters, &Costs) {
+        (&mut self.regs, &mut self.counters, &self.costs)
     }
 
     #[inline(always)]

@@ -25,11 +25,12 @@
 //! loop carries on with `step`.
 
 use crate::block::{BlockPage, BlockRun, Op, OpCode};
+use crate::cost::{Costs, Counters};
 use crate::exec::FetchPage;
 use crate::icache::slot_of;
+use crate::native::NativeEnd;
 use crate::{Cpu, Trap, Word};
 use atlas_isa::Reg;
-use atlas_jit::{LoopCode, LoopState};
 use atlas_mmu::fastpath::FastFetch;
 use atlas_mmu::{AccessCtx, AccessKind, Bus, MemFault, Privilege};
 
@@ -82,15 +83,6 @@ pub(crate) enum Exit {
         /// The branch's side exit, which holds what the skip passes over.
         exit: u8,
     },
-}
-
-/// How a call of a block's native code ends.
-enum NativeEnd {
-    /// As a run of the op loop ends.
-    Exit(Exit),
-    /// At op `n`, not compiled and not yet executed: the op loop goes on from there, in
-    /// the same run.
-    Resume(usize),
 }
 
 /// A taken branch of side exit `exit` skipping to op `to` of the running block: counts the
@@ -230,7 +222,17 @@ impl<X: Word> Cpu<X> {
                 };
                 let mut ended = None;
                 if let Some(code) = native {
-                    match self.run_native(code, &run, pc, &mut budget, &mut flow, &mut taken) {
+                    let end = self.run_native(
+                        bus,
+                        code,
+                        &run,
+                        pc,
+                        &env,
+                        &mut budget,
+                        &mut flow,
+                        &mut taken,
+                    );
+                    match end {
                         NativeEnd::Exit(exit) => ended = Some(exit),
                         NativeEnd::Resume(at) => rest = ops.get(at..).unwrap_or_default().iter(),
                     }
@@ -332,78 +334,6 @@ impl<X: Word> Cpu<X> {
             bus.fetch_again_n(&page.entry, fetched - flow.counted);
         }
         result
-    }
-
-    /// A run of `run`'s block (entered at `pc`) and the runs after it, as native code:
-    /// the loop goes on while its branch back to the entry is taken and `budget` holds
-    /// another run, exactly as the op loop would. Folds what the code counted into the
-    /// block's exits, `taken`, `budget` and the last jump, and ends as the op loop ends
-    /// at the same instruction.
-    #[inline(never)]
-    fn run_native(
-        &mut self,
-        code: &LoopCode,
-        run: &BlockRun<'_>,
-        pc: X,
-        budget: &mut u64,
-        flow: &mut Flow,
-        taken: &mut u64,
-    ) -> NativeEnd {
-        let mut state = LoopState::new(*budget, pc.to_u64());
-        let Some(stopped) = code.run(self.regs_mut(), &mut state) else {
-            // Compiled for the other width: nothing ran.
-            return NativeEnd::Resume(0);
-        };
-        *budget = state.budget;
-        *taken += state.taken;
-        if let Some(last) = state.last_taken.checked_sub(1) {
-            self.set_last_jump_from(pc.add(X::from_u64(4 * last)));
-        }
-        let counts = state.runs.iter().zip(&state.skips);
-        for (k, (&runs, &skips)) in counts.enumerate().take(run.block.exit_count()) {
-            let (Some(exit), Ok(k)) = (run.block.exit(k as u8), u8::try_from(k)) else {
-                continue;
-            };
-            if runs != 0 {
-                run.blocks.ran_n(exit, run.index, k, runs);
-            }
-            if skips != 0 {
-                run.blocks.skipped_n(exit, run.index, k, skips);
-            }
-        }
-        flow.skipped = state.run_skipped;
-        if code.resume_at() == Some(stopped) {
-            return NativeEnd::Resume(stopped);
-        }
-        let Some(op) = run.block.ops.get(stopped) else {
-            return NativeEnd::Resume(stopped);
-        };
-        let at = pc.add(X::from_u64(4 * stopped as u64));
-        let to = pc.add(X::from_i64(i64::from(op.imm)));
-        NativeEnd::Exit(match op.code {
-            // The block's end: on to the next instruction.
-            OpCode::Fall => {
-                flow.exit = op.rd.num();
-                Exit::Next(to.to_u64())
-            }
-            // Its `j` back to the entry with no budget left for another run: the jump ends
-            // the run as `exec_op` ends it (a jump is not a taken branch).
-            OpCode::Jal => self.block_jump(to, at, Some(op.rd), op.rs2.num(), stopped, flow),
-            // The branch back to the entry, taken (and counted) with no budget left for
-            // another run: the run ends there, as `again` ends it.
-            _ if op.imm == 0 => {
-                flow.exit = op.rd.num();
-                Exit::Next(pc.to_u64())
-            }
-            // A side exit's branch, taken: leave by it, as `exec_op` does.
-            _ => {
-                let exit = self.block_jump(to, at, None, op.rd.num(), stopped, flow);
-                if let Exit::Next(..) = exit {
-                    *taken += 1;
-                }
-                exit
-            }
-        })
     }
 
     /// The block entered at `slot` of the page, built if it is not yet.
@@ -519,16 +449,10 @@ impl<X: Word> Cpu<X> {
                 return Some(Exit::Trap(i));
             }
         };
-        let value = match (SIZE, SIGNED) {
-            (1, true) => X::from_i64(i64::from(raw as u8 as i8)),
-            (2, true) => X::from_i64(i64::from(raw as u16 as i16)),
-            (4, true) => X::from_i64(i64::from(raw as u32 as i32)),
-            _ => X::from_u64(raw),
-        };
-        self.set_x(o.rd, value);
-        self.block_access_cost(addr, SIZE, flow);
+        self.set_x(o.rd, loaded_value(raw, SIZE, SIGNED));
+        data_access_cost(&self.costs, &mut self.counters, addr.to_u64(), SIZE, flow);
         self.counters.loads = self.counters.loads.wrapping_add(1);
-        self.after_data_access(bus, ops, i, env, flow)
+        after_data_access(bus, ops, i, env, flow)
     }
 
     /// The store `ops[i]` of a block, of `SIZE` bytes: as [`Cpu::store`], then
@@ -588,9 +512,9 @@ impl<X: Word> Cpu<X> {
             flow.trap = Some(Trap::Memory(fault));
             return Some(Exit::Trap(i));
         }
-        self.block_access_cost(addr, SIZE, flow);
+        data_access_cost(&self.costs, &mut self.counters, addr.to_u64(), SIZE, flow);
         self.counters.stores = self.counters.stores.wrapping_add(1);
-        self.after_data_access(bus, ops, i, env, flow)
+        after_data_access(bus, ops, i, env, flow)
     }
 
     /// The address and access context of the data access of `op`, op `i` of a block
@@ -616,44 +540,60 @@ impl<X: Word> Cpu<X> {
         };
         (addr, ctx)
     }
+}
 
-    /// The memory latency and misalignment cost of a data access, as `data_access_cost`.
-    #[inline(always)]
-    fn block_access_cost(&mut self, addr: X, size: u8, flow: &mut Flow) {
-        let costs = *self.costs();
-        let mut cycles = costs.memory_latency;
-        if addr.to_u64() & u64::from(size - 1) != 0 {
-            self.counters.misaligned = self.counters.misaligned.wrapping_add(1);
-            cycles = cycles.wrapping_add(costs.misaligned);
-        }
-        flow.cycles = flow.cycles.wrapping_add(cycles);
+/// A loaded `raw` value of `size` bytes as a register value, sign-extended if `signed`.
+#[inline(always)]
+pub(crate) fn loaded_value<X: Word>(raw: u64, size: u8, signed: bool) -> X {
+    match (size, signed) {
+        (1, true) => X::from_i64(i64::from(raw as u8 as i8)),
+        (2, true) => X::from_i64(i64::from(raw as u16 as i16)),
+        (4, true) => X::from_i64(i64::from(raw as u32 as i32)),
+        _ => X::from_u64(raw),
     }
+}
 
-    /// After the data access of `ops[i]`: stops the block if a write to a page of decoded
-    /// instructions was noted, else counts the next op's fetch if the block goes on (or
-    /// leaves that to the next block), stopping if the fetch entry is gone.
-    #[inline(always)]
-    fn after_data_access<B: Bus>(
-        &mut self,
-        bus: &mut B,
-        ops: &[Op],
-        i: usize,
-        env: &BlockEnv,
-        flow: &mut Flow,
-    ) -> Option<Exit> {
-        if bus.code_watch().is_some_and(|w| w.has_writes()) {
+/// The memory latency and misalignment cost of a data access at `addr` of `size` bytes,
+/// as `data_access_cost` charges it: cycles into `flow`, misaligned accesses counted.
+#[inline(always)]
+pub(crate) fn data_access_cost(
+    costs: &Costs,
+    counters: &mut Counters,
+    addr: u64,
+    size: u8,
+    flow: &mut Flow,
+) {
+    let mut cycles = costs.memory_latency;
+    if addr & u64::from(size - 1) != 0 {
+        counters.misaligned = counters.misaligned.wrapping_add(1);
+        cycles = cycles.wrapping_add(costs.misaligned);
+    }
+    flow.cycles = flow.cycles.wrapping_add(cycles);
+}
+
+/// After the data access of `ops[i]`: stops the block if a write to a page of decoded
+/// instructions was noted, else counts the next op's fetch if the block goes on (or
+/// leaves that to the next block), stopping if the fetch entry is gone.
+#[inline(always)]
+pub(crate) fn after_data_access<B: Bus>(
+    bus: &mut B,
+    ops: &[Op],
+    i: usize,
+    env: &BlockEnv,
+    flow: &mut Flow,
+) -> Option<Exit> {
+    if bus.code_watch().is_some_and(|w| w.has_writes()) {
+        flow.held = false;
+        return Some(Exit::Stop(i + 1));
+    }
+    if ops.get(i + 1).is_some_and(|next| next.code != OpCode::Fall) {
+        if !bus.fetch_again(&env.fetch) {
             flow.held = false;
             return Some(Exit::Stop(i + 1));
         }
-        if ops.get(i + 1).is_some_and(|next| next.code != OpCode::Fall) {
-            if !bus.fetch_again(&env.fetch) {
-                flow.held = false;
-                return Some(Exit::Stop(i + 1));
-            }
-            flow.counted += 1;
-        } else {
-            flow.held = false;
-        }
-        None
+        flow.counted += 1;
+    } else {
+        flow.held = false;
     }
+    None
 }

@@ -11,6 +11,7 @@ mod csr;
 mod exec;
 mod hot;
 mod icache;
+mod native;
 pub mod ops;
 mod trap;
 mod word;

@@ -2,22 +2,37 @@
 //!
 //! The code is one function `(regs: rdi, state: rsi) -> rax`. The guest registers the block
 //! uses most live in host registers for the whole call (loaded on entry, stored back on
-//! every way out); the rest stay in `regs`, used in place. `rax` and `rcx` are scratch.
-//! Each operation becomes a few host instructions computing its result into `rax` and
-//! moving it to its destination. A branch compares and jumps; its taken side counts what
-//! the interpreter counts (in `state`) and jumps on, or leaves through a stub that stores
-//! the registers back and returns the operation's index.
+//! every way out); the rest stay in `regs`, used in place. `rax` and `rcx` are scratch, and
+//! `r10` and `r11` too in a block with loads or stores. Each operation becomes a few host
+//! instructions computing its result into `rax` and moving it to its destination. A branch
+//! compares and jumps; its taken side counts what the interpreter counts (in `state`) and
+//! jumps on, or leaves through a stub that stores the registers back and returns the
+//! operation's index. A load or store looks its page up in the fast path's table and, on a
+//! hit, reads or writes guest memory itself; otherwise it calls the caller's access function
+//! with the guest registers still in host registers (saving the caller-saved ones).
 
 use crate::state_offset as off;
 use crate::x86::reg::*;
 use crate::x86::{Arith, Asm, Cond, Label, Rm, Shift};
 use crate::{AluImmOp, AluOp, BranchOp, LoopOp, Reg, ShiftImmOp, Taken, Xlen, MAX_EXITS};
+use atlas_mmu::fastpath::{FastEntry, ENTRIES as FAST_ENTRIES};
 
 /// Host registers that hold guest registers, in the order they are handed out.
 const POOL: [u8; 11] = [RBX, RBP, R12, R13, R14, R15, RDX, R8, R9, R10, R11];
 
 /// The callee-saved registers among them, pushed on entry and popped on every way out.
 const SAVED: [u8; 6] = [RBX, RBP, R12, R13, R14, R15];
+
+/// What a call of the access function may change that the code needs after it: the
+/// caller-saved registers of the pool and the two arguments.
+const CALL_SAVED: [u8; 7] = [RDI, RSI, RDX, R8, R9, R10, R11];
+
+/// A load or store, as the emitter needs it.
+#[derive(Clone, Copy, Debug)]
+enum Access {
+    Load { rd: Reg, size: u8, signed: bool },
+    Store { rs2: Reg, size: u8 },
+}
 
 /// Where a guest register lives while the loop runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,6 +114,9 @@ fn covered(ops: &[LoopOp], xlen: Xlen) -> Option<usize> {
             | LoopOp::BranchOver { exit, .. }
             | LoopOp::JumpBack { exit, .. } => usize::from(exit) < MAX_EXITS,
             LoopOp::Other => false,
+            LoopOp::Load { size, .. } | LoopOp::Store { size, .. } => {
+                matches!(size, 1 | 2 | 4) || (size == 8 && xlen == Xlen::X64)
+            }
             _ => register_only(op, xlen),
         };
         if !ok {
@@ -163,6 +181,8 @@ fn regs_of(op: &LoopOp) -> [Reg; 3] {
         LoopOp::AluImm { rd, rs1, .. } | LoopOp::ShiftImm { rd, rs1, .. } => [rd, rs1, z],
         LoopOp::Lui { rd, .. } | LoopOp::Auipc { rd, .. } => [rd, z, z],
         LoopOp::Branch { rs1, rs2, .. } | LoopOp::BranchOver { rs1, rs2, .. } => [rs1, rs2, z],
+        LoopOp::Load { rd, rs1, .. } => [rd, rs1, z],
+        LoopOp::Store { rs1, rs2, .. } => [z, rs1, rs2],
         LoopOp::Nop | LoopOp::Fall | LoopOp::JumpBack { .. } | LoopOp::Other => [z, z, z],
     }
 }
@@ -182,7 +202,7 @@ pub(crate) fn compile(ops: &[LoopOp], len: u32, xlen: Xlen) -> Option<(Vec<u8>, 
         // Past the covered operations: return where the interpreter goes on.
         let past = emitter.op_label(end);
         emitter.asm.bind(past);
-        emitter.epilogue(end);
+        emitter.epilogue(u32::try_from(end).ok()?);
     }
     emitter.stubs();
     Some((emitter.asm.finish()?, end))
@@ -197,8 +217,9 @@ struct Emitter {
     held: Vec<(u8, u8)>,
     /// The label of each operation, and one past the last.
     labels: Vec<Label>,
-    /// The stub returning each operation's index, for those that need one.
-    stubs: Vec<Option<Label>>,
+    /// The stubs made so far: what each returns (an operation index and flags), and its
+    /// label.
+    stubs: Vec<(u32, Label)>,
 }
 
 impl Emitter {
@@ -219,7 +240,14 @@ impl Emitter {
         for (g, loc) in locs.iter_mut().enumerate().skip(1) {
             *loc = Loc::Mem(g as i32 * size);
         }
-        let held: Vec<(u8, u8)> = order.iter().copied().zip(POOL).collect();
+        // Loads and stores need two more scratch registers: the last two of the pool.
+        let memory = ops
+            .iter()
+            .any(|op| matches!(op, LoopOp::Load { .. } | LoopOp::Store { .. }));
+        let pool = POOL
+            .get(..POOL.len() - 2 * usize::from(memory))
+            .unwrap_or(&[]);
+        let held: Vec<(u8, u8)> = order.iter().copied().zip(pool.iter().copied()).collect();
         for &(g, h) in &held {
             locs[usize::from(g)] = Loc::Host(h);
         }
@@ -231,7 +259,7 @@ impl Emitter {
             locs,
             held,
             labels,
-            stubs: vec![None; ops.len()],
+            stubs: Vec::new(),
         }
     }
 
@@ -252,13 +280,21 @@ impl Emitter {
         }
     }
 
-    /// The stub label returning operation `i`'s index.
-    fn stub(&mut self, i: usize) -> Option<Label> {
-        let slot = self.stubs.get_mut(i)?;
-        if slot.is_none() {
-            *slot = Some(self.asm.label());
+    /// The label of a stub returning operation `i`'s index with `flags`
+    /// ([`crate::stop_flag`]).
+    fn stub_with(&mut self, i: usize, flags: u32) -> Option<Label> {
+        let value = u32::try_from(i).ok().filter(|&i| i <= 0xffff)? | flags;
+        if let Some(&(_, label)) = self.stubs.iter().find(|(v, _)| *v == value) {
+            return Some(label);
         }
-        *slot
+        let label = self.asm.label();
+        self.stubs.push((value, label));
+        Some(label)
+    }
+
+    /// The label of a stub returning operation `i`'s index.
+    fn stub(&mut self, i: usize) -> Option<Label> {
+        self.stub_with(i, 0)
     }
 
     fn prologue(&mut self) {
@@ -275,13 +311,13 @@ impl Emitter {
         i32::from(g) * if self.wide { 8 } else { 4 }
     }
 
-    /// Every way out: stores the held registers back, returns `index`.
-    fn epilogue(&mut self, index: usize) {
+    /// Every way out: stores the held registers back, returns `value`.
+    fn epilogue(&mut self, value: u32) {
         for &(g, h) in &self.held.clone() {
             let rm = self.mem(self.guest_offset(g));
             self.asm.store(self.wide, rm, h);
         }
-        self.asm.mov_imm(false, RAX, index as i32);
+        self.asm.mov_imm(false, RAX, value as i32);
         for r in SAVED.iter().rev() {
             self.asm.pop(*r);
         }
@@ -289,11 +325,9 @@ impl Emitter {
     }
 
     fn stubs(&mut self) {
-        for i in 0..self.stubs.len() {
-            if let Some(label) = self.stubs[i] {
-                self.asm.bind(label);
-                self.epilogue(i);
-            }
+        for (value, label) in std::mem::take(&mut self.stubs) {
+            self.asm.bind(label);
+            self.epilogue(value);
         }
     }
 
@@ -428,6 +462,8 @@ impl Emitter {
             | LoopOp::Fall
             | LoopOp::JumpBack { .. }
             | LoopOp::Other
+            | LoopOp::Load { .. }
+            | LoopOp::Store { .. }
             | LoopOp::Branch { .. }
             | LoopOp::BranchOver { .. } => {}
         }
@@ -573,6 +609,19 @@ impl Emitter {
                     exit,
                     taken,
                 } => self.branch(i, op, rs1, rs2, usize::from(exit), taken, len),
+                LoopOp::Load {
+                    rd,
+                    rs1,
+                    imm,
+                    size,
+                    signed,
+                } => self.memory(i, rs1, imm, Access::Load { rd, size, signed }),
+                LoopOp::Store {
+                    rs1,
+                    rs2,
+                    imm,
+                    size,
+                } => self.memory(i, rs1, imm, Access::Store { rs2, size }),
                 LoopOp::BranchOver {
                     op, rs1, rs2, exit, ..
                 } => {
@@ -656,6 +705,151 @@ impl Emitter {
         self.asm.store_imm(state(off::RUN_SKIPPED), 0);
         let entry = self.op_label(0);
         self.asm.jump(entry);
+    }
+
+    /// The load or store `i` at `rs1 + imm`: served here when it is a fast-path hit
+    /// ([`Emitter::fast_access`]), else by a call of the access function.
+    fn memory(&mut self, i: usize, rs1: Reg, imm: i32, access: Access) {
+        let (slow, done) = (self.asm.label(), self.asm.label());
+        // The address (zero-extended at RV32: a 32-bit add clears the upper half).
+        self.load(RAX, rs1);
+        self.asm.arith_imm(Arith::Add, self.wide, Rm::Reg(RAX), imm);
+        self.fast_access(access, slow);
+        self.asm.jump(done);
+        self.asm.bind(slow);
+        self.call_access(i, access);
+        self.asm.bind(done);
+    }
+
+    /// The access at the address in `rax` as a fast-path hit, exactly as the bus's
+    /// `load_fast` / `store_fast` serve one: aligned; the tag of its page in the load or
+    /// store table (`(va >> 12) % ENTRIES`) is `(va >> 12) | key_high`; the physical bytes
+    /// lie inside memory; and, for a store, its page is not one whose instructions are
+    /// decoded (the bus must report that write). Counts the hit by the entry's class and
+    /// in `loads` / `stores`. Anything else jumps to `slow` with `rax` unchanged. Uses
+    /// `rcx`, `r10` and `r11` (kept out of the register pool when the block has memory
+    /// operations).
+    fn fast_access(&mut self, access: Access, slow: Label) {
+        let (kind, size) = match access {
+            Access::Load { size, .. } => (0, size),
+            Access::Store { size, .. } => (1, size),
+        };
+        let q = |base: u8, disp: usize| Rm::Mem {
+            base,
+            disp: disp as i32,
+        };
+        if size > 1 {
+            self.asm.test_imm(Rm::Reg(RAX), i32::from(size) - 1);
+            self.asm.jump_if(Cond::NotEqual, slow);
+        }
+        // rcx = page number; r11 = its entry.
+        self.asm.load(true, RCX, Rm::Reg(RAX));
+        self.asm
+            .shift_imm(Shift::RightLogical, true, Rm::Reg(RCX), 12);
+        self.asm.load(false, R11, Rm::Reg(RCX));
+        self.asm
+            .arith_imm(Arith::And, false, Rm::Reg(R11), FAST_ENTRIES as i32 - 1);
+        self.asm
+            .imul_imm(true, R11, Rm::Reg(R11), FastEntry::SIZE as i8);
+        self.asm
+            .arith(Arith::Add, true, R11, state(off::TABLES + 8 * kind));
+        self.asm.arith(Arith::Or, true, RCX, state(off::KEY_HIGH));
+        self.asm
+            .arith(Arith::Cmp, true, RCX, q(R11, FastEntry::TAG_OFFSET));
+        self.asm.jump_if(Cond::NotEqual, slow);
+        // rax = physical address; its last byte must be inside memory.
+        self.asm.load(true, RCX, q(R11, FastEntry::PA_BASE_OFFSET));
+        self.asm.arith_imm(Arith::And, false, Rm::Reg(RAX), 0xfff);
+        self.asm.arith(Arith::Add, true, RAX, Rm::Reg(RCX));
+        self.asm.load(true, RCX, Rm::Reg(RAX));
+        self.asm
+            .arith_imm(Arith::Add, true, Rm::Reg(RCX), i32::from(size));
+        self.asm.arith(Arith::Cmp, true, RCX, state(off::PHYS_LEN));
+        self.asm.jump_if(Cond::Above, slow);
+        if kind == 1 {
+            // A watched page's bit: the store goes to the bus, which reports the write.
+            let unwatched = self.asm.label();
+            self.asm.load(true, RCX, Rm::Reg(RAX));
+            self.asm
+                .shift_imm(Shift::RightLogical, true, Rm::Reg(RCX), 12);
+            self.asm
+                .arith(Arith::Cmp, true, RCX, state(off::WATCHED_BITS));
+            self.asm.jump_if(Cond::AboveEq, unwatched);
+            self.asm.load(true, R10, state(off::WATCHED));
+            self.asm.bit_test(q(R10, 0), RCX);
+            self.asm.jump_if(Cond::Below, slow);
+            self.asm.bind(unwatched);
+        }
+        // The hit, by the entry's class: hits[kind][class] += 1.
+        self.asm
+            .load_extend(false, false, 1, R11, q(R11, FastEntry::CLASS_OFFSET));
+        self.asm.shift_imm(Shift::Left, true, Rm::Reg(R11), 3);
+        self.asm
+            .arith(Arith::Add, true, R11, state(off::HITS + 8 * kind));
+        self.asm.arith_imm(Arith::Add, true, q(R11, 0), 1);
+        self.asm.arith(Arith::Add, true, RAX, state(off::PHYS));
+        let at = q(RAX, 0);
+        match access {
+            Access::Load { rd, size, signed } => {
+                match size {
+                    1 | 2 => self.asm.load_extend(signed, self.wide, size, RAX, at),
+                    4 if signed && self.wide => self.asm.movsxd(RAX, at),
+                    4 => self.asm.load(false, RAX, at),
+                    _ => self.asm.load(true, RAX, at),
+                }
+                self.store_rax(rd);
+                self.count(off::LOADS);
+            }
+            Access::Store { rs2, size } => {
+                self.load(RCX, rs2);
+                self.asm.store_sized(size, at, RCX);
+                self.count(off::STORES);
+            }
+        }
+    }
+
+    /// The access at the address in `rax` through the access function, with the
+    /// caller-saved registers that hold guest registers (and the two arguments) saved
+    /// around the call; then out through a stub if it trapped (`rd` unchanged) or asked
+    /// to stop after it (`rd` written).
+    fn call_access(&mut self, i: usize, access: Access) {
+        let (Some(trapped), Some(after), Ok(index)) = (
+            self.stub_with(i, crate::stop_flag::TRAPPED),
+            self.stub_with(i, crate::stop_flag::AFTER),
+            i32::try_from(i),
+        ) else {
+            return;
+        };
+        // The value to store, before any register is saved or reused.
+        match access {
+            Access::Store { rs2, .. } => self.load(RCX, rs2),
+            Access::Load { .. } => self.asm.zero(RCX),
+        }
+        // Seven pushes on top of the six callee-saved ones: the stack is 16-byte aligned
+        // at the call, as the ABI requires.
+        for r in CALL_SAVED {
+            self.asm.push(r);
+        }
+        // (env, state, op, address, value): state is already in rsi.
+        self.asm.load(true, R8, Rm::Reg(RCX));
+        self.asm.load(true, RCX, Rm::Reg(RAX));
+        self.asm.mov_imm(false, RDX, index);
+        self.asm.load(true, RDI, state(off::ACCESS_ENV));
+        self.asm.load(true, RAX, state(off::ACCESS_FN));
+        self.asm.call(RAX);
+        // The status comes back in rdx, which is restored below.
+        self.asm.load(true, RCX, Rm::Reg(RDX));
+        for r in CALL_SAVED.iter().rev() {
+            self.asm.pop(*r);
+        }
+        self.asm
+            .arith_imm(Arith::Cmp, false, Rm::Reg(RCX), crate::Access::TRAP as i32);
+        self.asm.jump_if(Cond::Equal, trapped);
+        if let Access::Load { rd, .. } = access {
+            self.store_rax(rd);
+        }
+        self.asm.test(false, RCX);
+        self.asm.jump_if(Cond::NotEqual, after);
     }
 
     /// A branch over `body`, by selects: `body`'s result is kept only if not taken; a

@@ -1,18 +1,25 @@
 //! Native code for the hot loops of the block interpreter, on x86-64 hosts.
 //!
 //! The interpreter's blocks (`atlas_cpu`'s `block` module) already retire a whole run with
-//! one count; what is left of a register-only loop's cost is the interpreter itself: a
-//! dispatch per operation and every guest register read from and written to memory, so a
-//! chain of dependent operations waits on store-to-load forwarding at every step. This
-//! crate compiles such a loop — a block of register-only operations, branches over one
-//! operation, side exits and skips, closed by a branch or a `j` back to its own entry — to
-//! x86-64 code that keeps the loop's guest registers in host registers and counts what the
-//! interpreter counts: each run's exit, each skip, taken branches, the last taken branch,
-//! and the instruction budget, ending where the interpreter would end its run (a side exit,
-//! the fall-through, or a budget too small for another run). The caller folds the counts
-//! into its own; the loop never touches memory, traps or the bus, so nothing else can
-//! differ. Every RV32IM/RV64IM register operation is covered, division included (with
-//! RISC-V's results where x86 would fault).
+//! one count; what is left of a loop's cost is the interpreter itself: a dispatch per
+//! operation and every guest register read from and written to memory, so a chain of
+//! dependent operations waits on store-to-load forwarding at every step. This crate
+//! compiles such a loop — a block of register operations, loads and stores, branches over
+//! one operation, side exits and skips, closed by a branch or a `j` back to its own entry —
+//! to x86-64 code that keeps the loop's guest registers in host registers and counts what
+//! the interpreter counts: each run's exit, each skip, taken branches, the last taken
+//! branch, and the instruction budget, ending where the interpreter would end its run (a
+//! side exit, the fall-through, or a budget too small for another run). Every
+//! RV32IM/RV64IM register operation is covered, division included (with RISC-V's results
+//! where x86 would fault).
+//!
+//! A load or store that is a translation fast-path hit (`atlas_mmu::fastpath`) is served by
+//! the code itself, from the tables, hit counters, physical memory and code-watch bitmap
+//! the caller lends ([`LoopMemory::direct`]), counted exactly as the bus counts a hit;
+//! anything else — a miss, a misaligned access, a store to a page of decoded instructions,
+//! an access past memory — is handed to the caller ([`LoopMemory::access`]), which does it
+//! as the interpreter would and says whether the run goes on. The caller folds the counts
+//! into its own, so nothing can differ.
 //!
 //! Compilation is exact or absent: [`LoopCode::compile`] returns `None` for anything it does
 //! not cover (and always, on other hosts), and the interpreter runs the block instead.
@@ -25,6 +32,8 @@ mod native;
 mod x86;
 
 pub use atlas_isa::{AluImmOp, AluOp, BranchOp, Reg, ShiftImmOp, Xlen};
+use atlas_mmu::fastpath::EMPTY_TABLE;
+use atlas_mmu::DirectMemory;
 
 /// Side exits and ends a compiled block may count (the interpreter's blocks have at most
 /// 31 side exits and an end).
@@ -85,9 +94,26 @@ pub enum LoopOp {
     /// starts if the budget holds a whole block. Not a taken branch (jumps are not
     /// counted as ones); side exit number `exit`.
     JumpBack { exit: u8, len: u32 },
+    /// A load of `size` bytes at `rs1 + imm` into `rd`, sign-extended if `signed`: a
+    /// fast-path hit is served by the code itself, anything else by the caller
+    /// ([`LoopMemory`]).
+    Load {
+        rd: Reg,
+        rs1: Reg,
+        imm: i32,
+        size: u8,
+        signed: bool,
+    },
+    /// A store of the low `size` bytes of `rs2` at `rs1 + imm`, served as a load is.
+    Store {
+        rs1: Reg,
+        rs2: Reg,
+        imm: i32,
+        size: u8,
+    },
     /// The block's end without a jump: the run leaves to the next instruction.
     Fall,
-    /// Anything else (memory, jumps): compiled code stops before it.
+    /// Anything else (jumps but `j` back to the entry): compiled code stops before it.
     Other,
 }
 
@@ -101,6 +127,80 @@ pub enum Taken {
     /// Back to the block's entry: a run ends, retiring `len` instructions less those its
     /// skips passed over, and the next starts if the budget holds a whole block.
     Loop { len: u32 },
+}
+
+/// What the caller's access function reports for a load or store (returned in two
+/// registers, so `#[repr(C)]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct Access {
+    /// The loaded value, extended to the register width (ignored for a store).
+    pub value: u64,
+    /// [`Access::GO_ON`], [`Access::STOP_AFTER`] or [`Access::TRAP`].
+    pub status: u64,
+}
+
+impl Access {
+    /// Done; the run goes on.
+    pub const GO_ON: u64 = 0;
+    /// Done (a load's value is written); the run stops after this operation.
+    pub const STOP_AFTER: u64 = 1;
+    /// Not done: the operation traps (the caller keeps the trap).
+    pub const TRAP: u64 = 2;
+
+    /// Done, with the loaded `value`; go on.
+    pub fn go_on(value: u64) -> Access {
+        Access {
+            value,
+            status: Access::GO_ON,
+        }
+    }
+
+    /// Done, with the loaded `value`; stop after it.
+    pub fn stop_after(value: u64) -> Access {
+        Access {
+            value,
+            status: Access::STOP_AFTER,
+        }
+    }
+
+    /// Trapped, not done.
+    pub fn trap() -> Access {
+        Access {
+            value: 0,
+            status: Access::TRAP,
+        }
+    }
+}
+
+/// Where a call of compiled code stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stopped {
+    /// At operation `n`, as [`LoopCode::run`] describes.
+    At(usize),
+    /// After the load or store `n`, done, whose access asked to stop.
+    After(usize),
+    /// At the load or store `n`, which trapped.
+    Trapped(usize),
+}
+
+/// The flags compiled code adds to an operation index it returns.
+pub(crate) mod stop_flag {
+    pub const AFTER: u32 = 1 << 16;
+    pub const TRAPPED: u32 = 2 << 16;
+}
+
+impl Stopped {
+    /// Decodes what compiled code returned.
+    #[cfg_attr(not(all(target_arch = "x86_64", unix)), allow(dead_code))]
+    fn decode(raw: u64) -> Stopped {
+        let n = (raw & 0xffff) as usize;
+        match (raw as u32) & !0xffff {
+            stop_flag::AFTER => Stopped::After(n),
+            stop_flag::TRAPPED => Stopped::Trapped(n),
+            _ => Stopped::At(n),
+        }
+    }
 }
 
 /// What a compiled loop reads and counts, shared with the caller. Laid out for the
@@ -123,6 +223,96 @@ pub struct LoopState {
     pub runs: [u64; MAX_EXITS],
     /// Skips, by the side exit whose branch skipped.
     pub skips: [u64; MAX_EXITS],
+    /// Loads and stores the code served itself as fast-path hits (each counted in the
+    /// fast path's hits, but not yet in the hart's counts or cycles).
+    pub loads: u64,
+    /// See [`LoopState::loads`].
+    pub stores: u64,
+    /// The access function's trampoline and its argument, for the call in progress (set
+    /// by [`LoopCode::run_with`]; 0 otherwise, when code with loads or stores never runs).
+    access_fn: usize,
+    access_env: usize,
+    /// What [`LoopMemory::direct`] lent, as addresses: valid from when it was lent until
+    /// the next call of the access function (which lends them again), unused after.
+    direct: Direct,
+}
+
+/// [`DirectMemory`] as compiled code reads it. With nothing lent, both tables are
+/// [`EMPTY_TABLE`] and `key_high` is 0: no key (a page number, below 2^52) matches a tag
+/// there (every tag has bit 63 set), so the code never reaches the other fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[repr(C)]
+struct Direct {
+    /// The load and store fast-path tables.
+    tables: [usize; 2],
+    /// The load and store hit counters, by hit class.
+    hits: [usize; 2],
+    key_high: u64,
+    phys: usize,
+    phys_len: u64,
+    /// The code watch's bitmap and its length in bits.
+    watched: usize,
+    watched_bits: u64,
+}
+
+impl Direct {
+    fn none() -> Direct {
+        let empty = EMPTY_TABLE.as_ptr() as usize;
+        Direct {
+            tables: [empty; 2],
+            hits: [0; 2],
+            key_high: 0,
+            phys: 0,
+            phys_len: 0,
+            watched: 0,
+            watched_bits: 0,
+        }
+    }
+
+    fn of(direct: Option<DirectMemory<'_>>) -> Direct {
+        let Some(d) = direct else {
+            return Direct::none();
+        };
+        let [load, store] = d.fast.tables;
+        let [load_hits, store_hits] = d.fast.hits;
+        Direct {
+            tables: [load.as_ptr() as usize, store.as_ptr() as usize],
+            hits: [
+                load_hits.as_mut_ptr() as usize,
+                store_hits.as_mut_ptr() as usize,
+            ],
+            key_high: d.fast.key_high,
+            phys: d.phys.as_mut_ptr() as usize,
+            phys_len: d.phys.len() as u64,
+            watched: d.watched.as_ptr() as usize,
+            watched_bits: (d.watched.len() as u64).saturating_mul(64),
+        }
+    }
+}
+
+/// What code with loads and stores needs from its caller.
+pub trait LoopMemory {
+    /// Does the load or store operation `op` at `addr` (storing `value`) that the code did
+    /// not serve itself, as the interpreter would, and says whether the run goes on, stops
+    /// after it or traps there.
+    fn access(&mut self, op: usize, addr: u64, value: u64) -> Access;
+
+    /// What the code may use to serve fast-path hits itself until the next
+    /// [`LoopMemory::access`]; `None` to serve none.
+    fn direct(&mut self) -> Option<DirectMemory<'_>>;
+}
+
+/// The memory of code that has no loads or stores: never asked.
+struct NoMemory;
+
+impl LoopMemory for NoMemory {
+    fn access(&mut self, _op: usize, _addr: u64, _value: u64) -> Access {
+        Access::trap()
+    }
+
+    fn direct(&mut self) -> Option<DirectMemory<'_>> {
+        None
+    }
 }
 
 impl LoopState {
@@ -137,6 +327,11 @@ impl LoopState {
             entry_pc,
             runs: [0; MAX_EXITS],
             skips: [0; MAX_EXITS],
+            loads: 0,
+            stores: 0,
+            access_fn: 0,
+            access_env: 0,
+            direct: Direct::none(),
         }
     }
 }
@@ -144,7 +339,7 @@ impl LoopState {
 /// Byte offsets of [`LoopState`]'s fields, for the generated code.
 #[cfg_attr(not(all(target_arch = "x86_64", unix)), allow(dead_code))]
 mod state_offset {
-    use super::LoopState;
+    use super::{Direct, LoopState};
     use std::mem::offset_of;
     pub const BUDGET: usize = offset_of!(LoopState, budget);
     pub const TAKEN: usize = offset_of!(LoopState, taken);
@@ -153,6 +348,18 @@ mod state_offset {
     pub const ENTRY_PC: usize = offset_of!(LoopState, entry_pc);
     pub const RUNS: usize = offset_of!(LoopState, runs);
     pub const SKIPS: usize = offset_of!(LoopState, skips);
+    pub const LOADS: usize = offset_of!(LoopState, loads);
+    pub const STORES: usize = offset_of!(LoopState, stores);
+    pub const ACCESS_FN: usize = offset_of!(LoopState, access_fn);
+    pub const ACCESS_ENV: usize = offset_of!(LoopState, access_env);
+    const DIRECT: usize = offset_of!(LoopState, direct);
+    pub const TABLES: usize = DIRECT + offset_of!(Direct, tables);
+    pub const HITS: usize = DIRECT + offset_of!(Direct, hits);
+    pub const KEY_HIGH: usize = DIRECT + offset_of!(Direct, key_high);
+    pub const PHYS: usize = DIRECT + offset_of!(Direct, phys);
+    pub const PHYS_LEN: usize = DIRECT + offset_of!(Direct, phys_len);
+    pub const WATCHED: usize = DIRECT + offset_of!(Direct, watched);
+    pub const WATCHED_BITS: usize = DIRECT + offset_of!(Direct, watched_bits);
 }
 
 /// A guest register word the compiled code may run on: `u32` (RV32) or `u64` (RV64).
@@ -183,6 +390,8 @@ pub struct LoopCode {
     len: u32,
     /// The first operation not compiled, if the code stops before the block's end.
     resume_at: Option<usize>,
+    /// Whether the code holds loads or stores (it then runs only with an access function).
+    memory: bool,
     #[cfg(all(target_arch = "x86_64", unix))]
     code: native::NativeCode,
 }
@@ -190,7 +399,7 @@ pub struct LoopCode {
 impl LoopCode {
     /// Compiles the block `ops` (its operations in order) of `len` instructions for a hart
     /// of width `xlen`, from its entry up to the first operation this compiler does not
-    /// cover ([`LoopOp::Other`]: memory, jumps) or through its closing [`LoopOp::Fall`].
+    /// cover ([`LoopOp::Other`]: jumps) or through its closing [`LoopOp::Fall`].
     /// `None` if that part has no branch back to the entry, or the host is not x86-64.
     pub fn compile(ops: &[LoopOp], len: u32, xlen: Xlen) -> Option<LoopCode> {
         #[cfg(all(target_arch = "x86_64", unix))]
@@ -202,10 +411,15 @@ impl LoopCode {
                 Some(LoopOp::Fall | LoopOp::JumpBack { .. })
             );
             let resume_at = (!ends).then_some(covered);
+            let memory = ops
+                .iter()
+                .take(covered)
+                .any(|op| matches!(op, LoopOp::Load { .. } | LoopOp::Store { .. }));
             Some(LoopCode {
                 xlen,
                 len,
                 resume_at,
+                memory,
                 code,
             })
         }
@@ -216,6 +430,12 @@ impl LoopCode {
         }
     }
 
+    /// Whether the code holds loads or stores (and so runs only with
+    /// [`LoopCode::run_with`]).
+    pub fn has_memory(&self) -> bool {
+        self.memory
+    }
+
     /// The index of the first operation the code does not cover, where a run that gets
     /// there goes on in the interpreter; `None` if it covers the whole block.
     pub fn resume_at(&self) -> Option<usize> {
@@ -224,23 +444,43 @@ impl LoopCode {
 
     /// Runs the loop from its entry on the registers `regs` (entry 0 is `zero`, never
     /// written), counting into `state`: runs while the budget holds a whole block, and
-    /// returns the index of the operation the last run stopped at — a leaving branch
-    /// (taken, not yet counted), the closing `Fall`, a loop branch whose run (taken and
-    /// counted in `taken` and `last_taken`, not in `runs` or the budget) the budget could
-    /// not follow with another, or [`LoopCode::resume_at`] (not executed). `None`, having
-    /// run nothing, if the code was compiled for another width or the budget does not hold
-    /// the block's length.
+    /// returns where the last run stopped: at a leaving branch (taken, not yet counted), the
+    /// closing `Fall`, a loop branch whose run (taken and counted in `taken` and
+    /// `last_taken`, not in `runs` or the budget) the budget could not follow with another,
+    /// or [`LoopCode::resume_at`] (not executed). `None`, having run nothing, if the code
+    /// was compiled for another width, the budget does not hold the block's length, or the
+    /// code holds loads or stores (see [`LoopCode::run_with`]).
     pub fn run<W: GuestWord>(&self, regs: &mut [W; 32], state: &mut LoopState) -> Option<usize> {
+        if self.memory {
+            return None;
+        }
+        match self.run_with(regs, state, &mut NoMemory)? {
+            Stopped::At(n) | Stopped::After(n) | Stopped::Trapped(n) => Some(n),
+        }
+    }
+
+    /// [`LoopCode::run`] for code that may hold loads and stores. An aligned access whose
+    /// page `memory` lends a fast-path entry for ([`LoopMemory::direct`]) is served by the
+    /// code itself, counted in the fast path's hits and in [`LoopState::loads`] or
+    /// [`LoopState::stores`]; any other goes to [`LoopMemory::access`], which reports
+    /// whether the run goes on, stops after it ([`Stopped::After`]) or traps there
+    /// ([`Stopped::Trapped`]).
+    pub fn run_with<W: GuestWord, M: LoopMemory>(
+        &self,
+        regs: &mut [W; 32],
+        state: &mut LoopState,
+        memory: &mut M,
+    ) -> Option<Stopped> {
         if W::WIDTH != self.xlen || state.budget < u64::from(self.len) {
             return None;
         }
         #[cfg(all(target_arch = "x86_64", unix))]
         {
-            Some(self.code.call(regs, state))
+            Some(Stopped::decode(self.code.call(regs, state, memory)))
         }
         #[cfg(not(all(target_arch = "x86_64", unix)))]
         {
-            let _ = (regs, state);
+            let _ = (regs, state, memory);
             None
         }
     }

@@ -7,7 +7,7 @@
 //! the same counts several times faster (README, "Speed"), which is the measured reason.
 #![allow(unsafe_code)]
 
-use crate::{GuestWord, LoopState};
+use crate::{Access, Direct, GuestWord, LoopMemory, LoopState};
 
 /// A mapping holding one compiled loop, read-only and executable.
 #[derive(Debug)]
@@ -56,23 +56,77 @@ impl NativeCode {
         (protected == 0).then_some(mapped)
     }
 
-    /// Runs the code on `regs` and `state`; returns the operation index it stopped at.
-    pub fn call<W: GuestWord>(&self, regs: &mut [W; 32], state: &mut LoopState) -> usize {
+    /// Runs the code on `regs` and `state`, its loads and stores served through `memory`;
+    /// returns what the code returned (an operation index and flags).
+    pub fn call<W: GuestWord, M: LoopMemory>(
+        &self,
+        regs: &mut [W; 32],
+        state: &mut LoopState,
+        memory: &mut M,
+    ) -> u64 {
+        state.direct = Direct::of(memory.direct());
+        state.access_fn = trampoline::<M> as Trampoline as usize;
+        state.access_env = (memory as *mut M).cast::<libc::c_void>() as usize;
         // SAFETY: the mapping holds a whole function emitted by `crate::emit` for the width
-        // of `W` (checked by `LoopCode::run`), made executable in `new`. That function
+        // of `W` (checked by `LoopCode::run_with`), made executable in `new`. That function
         // follows the System V ABI (it saves and restores every callee-saved register it
-        // uses and keeps the stack balanced), reads and writes only the 32 `W`s at its
-        // first argument and the `LoopState` at its second (fixed offsets inside both),
-        // calls nothing, and returns on every path: `LoopCode::run` enters only with a
-        // budget holding the block, and every branch back to the entry first takes off at
-        // least one instruction (`emit::covered` admits a loop branch only as its run's
-        // last retired instruction, and skips only of the instructions they pass over) and
-        // returns once the budget no longer holds the block.
+        // uses, keeps the stack balanced and 16-byte aligned at its calls, and saves the
+        // caller-saved registers it needs across them), reads and writes only the 32 `W`s
+        // at its first argument, the `LoopState` at its second (fixed offsets inside both)
+        // and the memory `state.direct` describes, and calls only `state.access_fn` with
+        // `state.access_env` (set just above to the trampoline for `M` and to `memory`). It
+        // returns on every path: `LoopCode::run_with` enters only with a budget holding the
+        // block, and every branch back to the entry first takes off at least one
+        // instruction (`emit::covered` admits a loop branch only as its run's last retired
+        // instruction, and skips only of the instructions they pass over) and returns once
+        // the budget no longer holds the block.
+        //
+        // `state.direct` was made just above from what `memory.direct()` lent, and after
+        // every call of the access function the trampoline makes it again, after its last
+        // use of `memory`: the addresses the code uses always come from the latest loan,
+        // taken after every other use of the memory they point into. The code reads the
+        // fast-path tables (`ENTRIES` entries of `FastEntry::SIZE` bytes each, at an index
+        // below `ENTRIES`) and, only behind a tag that matched, bumps a hit counter (index
+        // from the entry's class, below 3), reads or writes `size` bytes of `phys` at an
+        // offset it has checked against `phys_len`, and tests a bit of `watched` below
+        // `watched_bits`. With nothing lent no tag matches (`Direct::none`).
         let entry: Entry = unsafe { std::mem::transmute::<*mut libc::c_void, Entry>(self.ptr) };
-        // SAFETY: as above; both pointers come from exclusive references alive for the call.
+        // SAFETY: as above; the pointers come from exclusive references alive for the call
+        // and distinct from one another, so the trampoline's `&mut M` aliases nothing the
+        // code touches but through the loan it renews.
         let stopped = unsafe { entry(regs.as_mut_ptr().cast::<u8>(), state) };
-        stopped as usize
+        state.access_fn = 0;
+        state.access_env = 0;
+        state.direct = Direct::none();
+        stopped
     }
+}
+
+/// The access function as compiled code calls it: (env, state, operation index, address,
+/// value).
+type Trampoline =
+    unsafe extern "sysv64" fn(*mut libc::c_void, *mut LoopState, u64, u64, u64) -> Access;
+
+/// Calls the access function of the `M` at `env`, then lends its direct memory again into
+/// the `LoopState` at `state`.
+///
+/// # Safety
+/// `env` must point to an `M` and `state` to a `LoopState` that nothing else uses during
+/// the call.
+unsafe extern "sysv64" fn trampoline<M: LoopMemory>(
+    env: *mut libc::c_void,
+    state: *mut LoopState,
+    op: u64,
+    addr: u64,
+    value: u64,
+) -> Access {
+    // SAFETY: `NativeCode::call` set `env` to the `&mut M` it holds and passed `state` to
+    // the code, unused by it until the code returns; only that code calls this, during
+    // that call, passing both on.
+    let (memory, state) = unsafe { (&mut *env.cast::<M>(), &mut *state) };
+    let result = memory.access(op as usize, addr, value);
+    state.direct = Direct::of(memory.direct());
+    result
 }
 
 impl Drop for NativeCode {

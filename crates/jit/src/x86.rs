@@ -43,6 +43,8 @@ pub(crate) enum Cond {
     AboveEq = 0x3,
     Equal = 0x4,
     NotEqual = 0x5,
+    BelowEq = 0x6,
+    Above = 0x7,
     Less = 0xc,
     GreaterEq = 0xd,
 }
@@ -55,6 +57,8 @@ impl Cond {
             Cond::AboveEq => Cond::Below,
             Cond::Equal => Cond::NotEqual,
             Cond::NotEqual => Cond::Equal,
+            Cond::BelowEq => Cond::Above,
+            Cond::Above => Cond::BelowEq,
             Cond::Less => Cond::GreaterEq,
             Cond::GreaterEq => Cond::Less,
         }
@@ -343,6 +347,56 @@ impl Asm {
         self.byte(0x58 + (reg & 7));
     }
 
+    /// `movzx reg32, byte/word r/m` (`size` 1 or 2), or with `signed` `movsx reg, byte/word
+    /// r/m` (to all 64 bits if `wide`): a narrow load extended as a RISC-V load extends it.
+    pub fn load_extend(&mut self, signed: bool, wide: bool, size: u8, reg: u8, rm: Rm) {
+        let opcode = match (signed, size) {
+            (false, 1) => 0xb6,
+            (false, _) => 0xb7,
+            (true, 1) => 0xbe,
+            (true, _) => 0xbf,
+        };
+        self.op(&[0x0f, opcode], signed && wide, reg, rm);
+    }
+
+    /// `mov r/m, reg` of `size` bytes (1, 2, 4 or 8). For one byte `reg` must be `rax`,
+    /// `rcx`, `rdx` or `rbx` (a REX prefix, emitted for a high base, would otherwise turn
+    /// 4 to 7 from `ah`..`bh` into `spl`..`dil`; below 4 it changes nothing).
+    pub fn store_sized(&mut self, size: u8, rm: Rm, reg: u8) {
+        match size {
+            1 => self.op(&[0x88], false, reg, rm),
+            2 => {
+                self.byte(0x66);
+                self.op(&[0x89], false, reg, rm);
+            }
+            4 => self.op(&[0x89], false, reg, rm),
+            _ => self.op(&[0x89], true, reg, rm),
+        }
+    }
+
+    /// `imul reg, r/m, imm8`.
+    pub fn imul_imm(&mut self, wide: bool, reg: u8, rm: Rm, imm: i8) {
+        self.op(&[0x6b], wide, reg, rm);
+        self.byte(imm as u8);
+    }
+
+    /// `test r/m32, imm32`.
+    pub fn test_imm(&mut self, rm: Rm, imm: i32) {
+        self.op(&[0xf7], false, 0, rm);
+        self.imm32(imm);
+    }
+
+    /// `bt qword r/m, reg`: the carry flag gets bit `reg` of the bit string at `r/m` (a
+    /// memory operand reaches past its first word).
+    pub fn bit_test(&mut self, rm: Rm, reg: u8) {
+        self.op(&[0x0f, 0xa3], true, reg, rm);
+    }
+
+    /// `call reg`.
+    pub fn call(&mut self, reg: u8) {
+        self.op(&[0xff], false, 2, Rm::Reg(reg));
+    }
+
     pub fn ret(&mut self) {
         self.byte(0xc3);
     }
@@ -467,6 +521,61 @@ mod tests {
         assert_eq!(bytes(|a| a.neg(true, Rm::Reg(RAX))), [0x48, 0xf7, 0xd8]);
         assert_eq!(bytes(|a| a.sign_extend_into_rdx(true)), [0x48, 0x99]);
         assert_eq!(bytes(|a| a.sign_extend_into_rdx(false)), [0x99]);
+        // movzx eax, byte [rax] ; movsx rax, word [rax] ; movsx eax, byte [rax]
+        // movzx r11d, byte [r11+16]
+        let at_rax = Rm::Mem { base: RAX, disp: 0 };
+        assert_eq!(
+            bytes(|a| a.load_extend(false, true, 1, RAX, at_rax)),
+            [0x0f, 0xb6, 0x40, 0x00]
+        );
+        assert_eq!(
+            bytes(|a| a.load_extend(true, true, 2, RAX, at_rax)),
+            [0x48, 0x0f, 0xbf, 0x40, 0x00]
+        );
+        assert_eq!(
+            bytes(|a| a.load_extend(true, false, 1, RAX, at_rax)),
+            [0x0f, 0xbe, 0x40, 0x00]
+        );
+        assert_eq!(
+            bytes(|a| a.load_extend(
+                false,
+                false,
+                1,
+                R11,
+                Rm::Mem {
+                    base: R11,
+                    disp: 16
+                }
+            )),
+            [0x45, 0x0f, 0xb6, 0x5b, 0x10]
+        );
+        // mov [rax], cl ; mov [rax], cx ; mov [rax], ecx ; mov [rax], rcx
+        assert_eq!(bytes(|a| a.store_sized(1, at_rax, RCX)), [0x88, 0x48, 0x00]);
+        assert_eq!(
+            bytes(|a| a.store_sized(2, at_rax, RCX)),
+            [0x66, 0x89, 0x48, 0x00]
+        );
+        assert_eq!(bytes(|a| a.store_sized(4, at_rax, RCX)), [0x89, 0x48, 0x00]);
+        assert_eq!(
+            bytes(|a| a.store_sized(8, at_rax, RCX)),
+            [0x48, 0x89, 0x48, 0x00]
+        );
+        // imul r11, r11, 24 ; test eax, 3 ; bt qword [r10], rcx
+        assert_eq!(
+            bytes(|a| a.imul_imm(true, R11, Rm::Reg(R11), 24)),
+            [0x4d, 0x6b, 0xdb, 0x18]
+        );
+        assert_eq!(
+            bytes(|a| a.test_imm(Rm::Reg(RAX), 3)),
+            [0xf7, 0xc0, 0x03, 0x00, 0x00, 0x00]
+        );
+        assert_eq!(
+            bytes(|a| a.bit_test(Rm::Mem { base: R10, disp: 0 }, RCX)),
+            [0x49, 0x0f, 0xa3, 0x4a, 0x00]
+        );
+        // call rax ; call r11
+        assert_eq!(bytes(|a| a.call(RAX)), [0xff, 0xd0]);
+        assert_eq!(bytes(|a| a.call(R11)), [0x41, 0xff, 0xd3]);
         // push r15 ; pop rbx ; ret
         assert_eq!(bytes(|a| a.push(R15)), [0x41, 0x57]);
         assert_eq!(bytes(|a| a.pop(RBX)), [0x5b]);

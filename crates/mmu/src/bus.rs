@@ -9,12 +9,12 @@
 
 use crate::codewatch::CodeWatch;
 use crate::config::MmuConfig;
-use crate::fastpath::FastFetch;
+use crate::fastpath::{FastFetch, FastTables};
 use crate::fault::{TranslateFault, TranslateReason};
 use crate::observe::{AccessObserver, Before, Observation, ObserverSlot};
 use crate::regs::MmuRegs;
 use crate::translate::{Resolved, TlbLevel, Translation, Translator};
-use crate::{AccessCtx, AccessKind, PhysMem};
+use crate::{AccessCtx, AccessKind, PhysMem, Privilege};
 use atlas_isa::Xlen;
 use std::fmt;
 
@@ -83,6 +83,22 @@ impl fmt::Display for MemFault {
     }
 }
 
+/// What code that does loads and stores itself may use directly, lent by
+/// [`Bus::direct_memory`]: the fast path's data tables and hit counts, physical memory, and
+/// the code watch's bitmap. An access served through them must be exactly a fast-path hit
+/// ([`Bus::load_fast`], [`Bus::store_fast`]): aligned, its tag found, wholly inside `phys`,
+/// and, for a store, to a page the bitmap does not watch; anything else goes to the bus.
+#[derive(Debug)]
+pub struct DirectMemory<'a> {
+    /// The fast path's load and store tables and hit counts.
+    pub fast: FastTables<'a>,
+    /// Physical memory.
+    pub phys: &'a mut [u8],
+    /// Bit `ppn % 64` of word `ppn / 64`: physical page `ppn` holds decoded instructions,
+    /// so a store to it must go through the bus (which reports the write).
+    pub watched: &'a [u64],
+}
+
 /// The memory system as the CPU sees it.
 ///
 /// Implementations own physical memory and the translation hardware; they take an explicit
@@ -124,6 +140,13 @@ pub trait Bus {
     #[inline(always)]
     fn store_modelled(&mut self, ctx: AccessCtx, value: u64) -> Result<(), MemFault> {
         self.store(ctx, value)
+    }
+
+    /// What loads and stores at `privilege` in address space `asid` may use to serve
+    /// fast-path hits themselves ([`DirectMemory`]), until the next call on the bus; `None`
+    /// if there is no fast path to serve them.
+    fn direct_memory(&mut self, _privilege: Privilege, _asid: u16) -> Option<DirectMemory<'_>> {
+        None
     }
 
     /// Translates `ctx` to the physical address of its first byte, with the same checks and
@@ -586,6 +609,19 @@ impl Bus for SystemBus {
         Some(match write_sized(&mut self.phys, pa, ctx.size, value) {
             Some(()) => Ok(()),
             None => Err(self.beyond_memory(ctx, pa)),
+        })
+    }
+
+    fn direct_memory(&mut self, privilege: Privilege, asid: u16) -> Option<DirectMemory<'_>> {
+        let fast = self
+            .translator
+            .as_mut()?
+            .fast_path_mut()
+            .direct(privilege, asid)?;
+        Some(DirectMemory {
+            fast,
+            phys: self.phys.bytes_mut(),
+            watched: self.code.watched_words(),
         })
     }
 

@@ -41,6 +41,12 @@ impl CodeWatch {
         }
     }
 
+    /// The watched-page bitmap: bit `ppn % 64` of word `ppn / 64` is set when page `ppn`
+    /// is watched (pages past its end are not), for code that checks stores itself.
+    pub fn watched_words(&self) -> &[u64] {
+        &self.watched
+    }
+
     /// Whether page `ppn` is watched.
     #[inline(always)]
     pub fn is_watched(&self, ppn: u64) -> bool {

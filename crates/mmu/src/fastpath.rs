@@ -7,7 +7,7 @@
 //!
 //! - bare mode (nothing is modelled but the translation count);
 //! - base-bounds, when the whole page is below the bound;
-//! - a paged access whose next L1 TLB hit [`crate::Tlb::hit_would_change_state`] says
+//! - a paged access whose next L1 TLB hit [`crate::tlb::Tlb::hit_would_change_state`] says
 //!   changes no replacement state (the MRU way under LRU, any resident entry under FIFO or
 //!   random, an entry whose tree-PLRU bits already point away from it), with the permission
 //!   granted and, for a store, D already set. That holds right after the access hit its L1
@@ -55,19 +55,57 @@ impl HitClass {
     pub const ALL: [HitClass; 3] = [HitClass::Bare, HitClass::BaseBounds, HitClass::L1];
 }
 
+/// One entry of a fast-path table. Laid out for compiled code too (`#[repr(C)]`): the
+/// loop compiler (`atlas-jit`) reads the fields at [`FastEntry::TAG_OFFSET`],
+/// [`FastEntry::PA_BASE_OFFSET`] and [`FastEntry::CLASS_OFFSET`] of entry
+/// `(va >> 12) % ENTRIES`, `FastEntry::SIZE` bytes apart.
 #[derive(Clone, Copy, Debug)]
-struct Entry {
+#[repr(C)]
+pub struct FastEntry {
     tag: u64,
     /// Physical address of the first byte of the virtual page.
     pa_base: u64,
     class: HitClass,
 }
 
+impl FastEntry {
+    /// Byte offset of the tag an access must find: `(va >> 12) | key_high` (see
+    /// [`FastPath::direct`]).
+    pub const TAG_OFFSET: usize = std::mem::offset_of!(FastEntry, tag);
+    /// Byte offset of the physical address of the page's first byte (a `u64`).
+    pub const PA_BASE_OFFSET: usize = std::mem::offset_of!(FastEntry, pa_base);
+    /// Byte offset of the [`HitClass`] (one byte), the index of the hit counter to bump.
+    pub const CLASS_OFFSET: usize = std::mem::offset_of!(FastEntry, class);
+    /// Bytes from one entry to the next.
+    pub const SIZE: usize = std::mem::size_of::<FastEntry>();
+}
+
+type Entry = FastEntry;
+
 const EMPTY_ENTRY: Entry = Entry {
     tag: EMPTY,
     pa_base: 0,
     class: HitClass::Bare,
 };
+
+/// A table that holds nothing, for compiled code to look up in when the fast path is off
+/// or absent: no key matches its tags.
+pub static EMPTY_TABLE: [FastEntry; ENTRIES] = [EMPTY_ENTRY; ENTRIES];
+
+/// The fast path's data tables and hit counts, lent to code that looks accesses up itself
+/// (the loop compiler's loads and stores), with the key part of this privilege and ASID.
+#[derive(Debug)]
+pub struct FastTables<'a> {
+    /// The load and store tables, in that order.
+    pub tables: [&'a [FastEntry; ENTRIES]; 2],
+    /// The hits of loads and stores, in that order, by [`HitClass`]: a hit on an entry adds
+    /// one to `hits[kind][entry's class]`, as [`FastPath::lookup`] counts it.
+    pub hits: [&'a mut [u64; 3]; 2],
+    /// What a page's tag holds above its virtual page number: an aligned access at `va`
+    /// hits the entry whose tag is `(va >> 12) | key_high`. Zero for an ASID too wide for
+    /// the tag, which then matches nothing.
+    pub key_high: u64,
+}
 
 /// The fast-path arrays and their hit counts.
 #[derive(Clone, Debug)]
@@ -119,15 +157,25 @@ const fn kind_slot(kind: AccessKind) -> usize {
 /// An ASID too wide for the tag gives a key that matches nothing.
 #[inline(always)]
 fn key(ctx: &AccessCtx) -> u64 {
-    if ctx.asid >= TAG_ASIDS {
+    match key_high(ctx.privilege, ctx.asid) {
+        0 => 0,
+        high => (ctx.va >> 12) | high,
+    }
+}
+
+/// The part of [`key`] above the virtual page number: ASID, privilege and valid; zero for
+/// an ASID too wide for the tag.
+#[inline(always)]
+fn key_high(privilege: Privilege, asid: u16) -> u64 {
+    if asid >= TAG_ASIDS {
         return 0;
     }
-    let privilege: u64 = match ctx.privilege {
+    let privilege: u64 = match privilege {
         Privilege::User => 0,
         Privilege::Supervisor => 1,
         Privilege::Machine => 2,
     };
-    (ctx.va >> 12) | u64::from(ctx.asid) << 52 | privilege << 61 | VALID
+    u64::from(asid) << 52 | privilege << 61 | VALID
 }
 
 #[inline(always)]
@@ -163,6 +211,21 @@ impl FastPath {
             *n += 1;
         }
         Some(pa_base.wrapping_add(ctx.va & 0xfff))
+    }
+
+    /// The load and store tables and their hit counts, for accesses at `privilege` in
+    /// address space `asid`; `None` when the fast path is off.
+    pub fn direct(&mut self, privilege: Privilege, asid: u16) -> Option<FastTables<'_>> {
+        if !self.enabled {
+            return None;
+        }
+        let [_, load, store] = &*self.entries;
+        let [_, load_hits, store_hits] = &mut self.hits;
+        Some(FastTables {
+            tables: [load, store],
+            hits: [load_hits, store_hits],
+            key_high: key_high(privilege, asid),
+        })
     }
 
     /// The fetch entry for the page of the fetch `ctx`, if held (nothing is counted).

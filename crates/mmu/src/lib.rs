@@ -25,7 +25,7 @@ pub mod translate;
 pub mod walker;
 
 pub use access::{AccessCtx, AccessKind, Privilege};
-pub use bus::{Bus, FaultReason, MemFault, SystemBus};
+pub use bus::{Bus, DirectMemory, FaultReason, MemFault, SystemBus};
 pub use codewatch::CodeWatch;
 pub use phys::{PhysMem, DEFAULT_PHYS_SIZE, MAX_PHYS_SIZE};
 

@@ -45,6 +45,12 @@ impl PhysMem {
         self.bytes.len() as u64
     }
 
+    /// All of memory, mutable: for code that reads and writes guest memory itself
+    /// (compiled loops, which check their stores against the code watch first).
+    pub fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut self.bytes
+    }
+
     /// The `len` bytes at `pa`, if all of them exist.
     #[inline]
     pub fn slice(&self, pa: u64, len: u64) -> Option<&[u8]> {
