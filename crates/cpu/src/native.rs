@@ -183,10 +183,13 @@ fn access_ctx<X: Word, B: Bus>(
     }
 }
 
-/// A load of `SIZE` bytes (sign-extended if `SIGNED`) by op `i` at `addr`: the fast path
-/// first, else the modelled access, then its cost, its count and what
+/// A load of `SIZE` bytes (sign-extended if `SIGNED`) by op `i` at `addr` that the code
+/// did not serve itself: the modelled access, then its cost, its count and what
 /// [`after_data_access`] decides, as [`Cpu::block_load`] does. A fault traps (its trap
-/// kept in the flow).
+/// kept in the flow). The fast path is not asked again: the code has just looked the
+/// access up in it, and where it declined for another reason (a misaligned access, a store
+/// to a watched page) the modelled access counts exactly what a fast-path hit would (the
+/// fast path holds only pages whose modelled hit changes nothing but counters).
 #[inline(always)]
 pub(crate) fn native_load<X: Word, B: Bus, const SIZE: u8, const SIGNED: bool>(
     m: &mut AccessEnv<'_, X, B>,
@@ -194,10 +197,7 @@ pub(crate) fn native_load<X: Word, B: Bus, const SIZE: u8, const SIGNED: bool>(
     addr: u64,
 ) -> Access {
     let ctx = access_ctx(m, i, addr, AccessKind::Load, SIZE);
-    let loaded = match m.bus.load_fast(&ctx) {
-        Some(loaded) => loaded,
-        None => m.bus.load_modelled(ctx),
-    };
+    let loaded = m.bus.load_modelled(ctx);
     let value = match loaded {
         Ok(raw) => loaded_value::<X>(raw, SIZE, SIGNED).to_u64(),
         Err(fault) => {
@@ -223,10 +223,7 @@ pub(crate) fn native_store<X: Word, B: Bus, const SIZE: u8>(
     value: u64,
 ) -> Access {
     let ctx = access_ctx(m, i, addr, AccessKind::Store, SIZE);
-    let stored = match m.bus.store_fast(&ctx, value) {
-        Some(stored) => stored,
-        None => m.bus.store_modelled(ctx, value),
-    };
+    let stored = m.bus.store_modelled(ctx, value);
     if let Err(fault) = stored {
         m.flow.trap = Some(Trap::Memory(fault));
         return Access::trap();
