@@ -93,7 +93,8 @@ fn bench_interpreter(c: &mut Criterion) {
 }
 
 /// Native loop code against the interpreted blocks on the same loop (the measured reason
-/// for `atlas-jit`'s `unsafe`): intmix, a million iterations, paged, both widths.
+/// for `atlas-jit`'s `unsafe`): intmix, a million iterations, and memsweep, 100 passes over
+/// its array (loads and stores the code serves itself), paged, both widths.
 fn bench_native_loops(c: &mut Criterion) {
     let mut group = c.benchmark_group("native loops");
     group.sample_size(10);
@@ -111,6 +112,20 @@ fn bench_native_loops(c: &mut Criterion) {
             group.throughput(Throughput::Elements(instructions));
             let engine = if jit { "native" } else { "interpreted" };
             let id = format!("intmix rv{} {} {engine}", xlen.bits(), mode.name());
+            group.bench_function(id, |b| b.iter(|| run_any(&image, &config)));
+        }
+        // Loads and stores that hit: the code serves them itself.
+        let image = shortened("memsweep.s", xlen, &[("PASSES", "100")]);
+        for jit in [true, false] {
+            let config = OsConfig {
+                mmu_mode: Some(mode),
+                jit,
+                ..OsConfig::default()
+            };
+            let instructions = run_any(&image, &config);
+            group.throughput(Throughput::Elements(instructions));
+            let engine = if jit { "native" } else { "interpreted" };
+            let id = format!("memsweep rv{} {} {engine}", xlen.bits(), mode.name());
             group.bench_function(id, |b| b.iter(|| run_any(&image, &config)));
         }
     }

@@ -140,6 +140,8 @@ fn shortened_benches() -> Vec<(String, Image)> {
         out.push((format!("bench/intmix rv{}", xlen.bits()), intmix));
         let pagewalk = shortened("pagewalk.s", xlen, &[("ROUNDS", "2"), ("HEAP", "0x40000")]);
         out.push((format!("bench/pagewalk rv{}", xlen.bits()), pagewalk));
+        let memsweep = shortened("memsweep.s", xlen, &[("PASSES", "3")]);
+        out.push((format!("bench/memsweep rv{}", xlen.bits()), memsweep));
     }
     out
 }
@@ -289,6 +291,18 @@ fn pagewalk_model(rounds: u32, heap: u32) -> u32 {
     sum
 }
 
+/// The memsweep loop in Rust: the sum of every value stored (every word of the array holds
+/// the same value: after pass p, 0 + 1 + … + p).
+fn memsweep_model(passes: u32) -> u32 {
+    let words = 0x10000 / 4;
+    let (mut word, mut sum) = (0u32, 0u32);
+    for pass in 0..passes {
+        word = word.wrapping_add(pass);
+        sum = sum.wrapping_add(word.wrapping_mul(words));
+    }
+    sum
+}
+
 #[test]
 fn bench_programs_print_their_reference_checksums_at_both_widths() {
     let config = OsConfig {
@@ -311,6 +325,13 @@ fn bench_programs_print_their_reference_checksums_at_both_widths() {
             format!("pagewalk checksum {:#010x}\n", pagewalk_model(3, 0x80000))
         );
         assert_eq!(out.report.exit, ExitReason::Exited(0));
+        let image = shortened("memsweep.s", xlen, &[("PASSES", "7")]);
+        let out = run(&image, &config, &[], ALL_ON);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("memsweep checksum {:#010x}\n", memsweep_model(7))
+        );
+        assert_eq!(out.report.exit, ExitReason::Exited(0));
     }
     // The full-size runs' checksums, as the models give them (programs/bench/*.expected).
     let (sum, count) = intmix_model(100_000_000);
@@ -328,6 +349,12 @@ fn bench_programs_print_their_reference_checksums_at_both_widths() {
             "pagewalk checksum {:#010x}\n",
             pagewalk_model(160, 64 << 20)
         )
+    );
+    let expected = std::fs::read_to_string(root().join("programs/bench/memsweep.expected"))
+        .expect("memsweep.expected");
+    assert_eq!(
+        expected,
+        format!("memsweep checksum {:#010x}\n", memsweep_model(10_000))
     );
 }
 
