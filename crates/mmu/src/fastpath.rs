@@ -6,7 +6,8 @@
 //! resolution leaves no trace but counters and cycles:
 //!
 //! - bare mode (nothing is modelled but the translation count);
-//! - base-bounds, when the whole page is below the bound;
+//! - base-bounds, when the whole page is below the bound (neither mode checks the kind of
+//!   a data access, so a load's page is held for stores as well, and a store's for loads);
 //! - a paged access whose next L1 TLB hit [`crate::tlb::Tlb::hit_would_change_state`] says
 //!   changes no replacement state (the MRU way under LRU, any resident entry under FIFO or
 //!   random, an entry whose tree-PLRU bits already point away from it), with the permission

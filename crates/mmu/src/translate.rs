@@ -220,14 +220,21 @@ impl Translator {
     }
 
     /// Holds the unpaged page of `ctx` (bare or base-bounds: `pa_page` is where it starts)
-    /// in the fast path as `class`, if it lies wholly below `phys_size`.
+    /// in the fast path as `class`, if it lies wholly below `phys_size`. Neither mode checks
+    /// the kind of a data access, so a load's page is held for stores too, and a store's for
+    /// loads: a sweep that loads and then stores each page takes the slow path once a page.
     #[inline(always)]
     fn hold_unpaged(&mut self, ctx: &AccessCtx, pa_page: u64, class: HitClass, phys_size: u64) {
         if pa_page
             .checked_add(0x1000)
             .is_some_and(|end| end <= phys_size)
         {
-            self.fast.fill(ctx, pa_page, class);
+            let also = match ctx.kind {
+                AccessKind::Fetch => None,
+                AccessKind::Load => Some(AccessKind::Store),
+                AccessKind::Store => Some(AccessKind::Load),
+            };
+            self.fast.fill_with(ctx, also, pa_page, class);
         }
     }
 
