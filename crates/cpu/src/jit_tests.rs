@@ -7,8 +7,8 @@
 
 use crate::{Costs, Counters, Cpu, Exit, Word};
 use atlas_isa::{
-    decode, encode, AluImmOp, AluOp, BranchOp, Inst, LoadOp, Reg, ShiftImmOp, StoreOp, SystemOp,
-    Xlen,
+    csr, decode, encode, AluImmOp, AluOp, BranchOp, Inst, LoadOp, Reg, ShiftImmOp, StoreOp,
+    SystemOp, Xlen,
 };
 use atlas_mmu::{Bus, MmuConfig, PhysMem, Privilege, SystemBus};
 
@@ -339,17 +339,43 @@ enum Mode {
     Native,
 }
 
+/// Where relocated machines put virtual address 0 (base-bounds `atbase`), and their bound:
+/// physical addresses then differ from virtual ones, which bare mode cannot show.
+const RELOCATION: u64 = 0x8000;
+
 /// A bare machine with `prog` at `BASE` and a hart about to run it in `mode`, its
 /// registers set from `regs`.
 fn machine<X: Word>(prog: &[Inst], regs: &[u64], mode: Mode) -> (Cpu<X>, SystemBus) {
+    machine_in::<X>(prog, regs, mode, false)
+}
+
+/// [`machine`], under base-bounds with base and bound [`RELOCATION`] if `relocated`.
+fn machine_in<X: Word>(
+    prog: &[Inst],
+    regs: &[u64],
+    mode: Mode,
+    relocated: bool,
+) -> (Cpu<X>, SystemBus) {
     let mut bus = SystemBus::with_mmu(
         PhysMem::new(0x10000).expect("64 KiB"),
         X::XLEN,
         MmuConfig::modern(),
     )
     .expect("modern machine");
+    let base = if relocated {
+        for (csr, value) in [
+            (csr::ATMODE, 1),
+            (csr::ATBASE, RELOCATION),
+            (csr::ATBOUND, RELOCATION),
+        ] {
+            assert_eq!(bus.write_csr(csr, value), Some(()));
+        }
+        RELOCATION
+    } else {
+        0
+    };
     for (i, inst) in prog.iter().enumerate() {
-        let pa = BASE + 4 * i as u64;
+        let pa = base + BASE + 4 * i as u64;
         assert_eq!(
             bus.phys_mut().write(pa, 4, u64::from(encode(inst))),
             Some(())
@@ -371,7 +397,18 @@ fn machine<X: Word>(prog: &[Inst], regs: &[u64], mode: Mode) -> (Cpu<X>, SystemB
 }
 
 fn observe<X: Word>(prog: &[Inst], regs: &[u64], max: u64, mode: Mode) -> Observed {
-    let (mut cpu, mut bus) = machine::<X>(prog, regs, mode);
+    observe_in::<X>(prog, regs, max, mode, false)
+}
+
+/// [`observe`] on a machine relocated by base-bounds if `relocated` ([`machine_in`]).
+fn observe_in<X: Word>(
+    prog: &[Inst],
+    regs: &[u64],
+    max: u64,
+    mode: Mode,
+    relocated: bool,
+) -> Observed {
+    let (mut cpu, mut bus) = machine_in::<X>(prog, regs, mode, relocated);
     let exit = cpu.run(&mut bus, max);
     Observed {
         exit,
@@ -416,8 +453,9 @@ fn check_width<X: Word>(seeds: std::ops::Range<u64>) {
 
 /// The random loops with loads and stores run for 60 passes, so their pages stay held
 /// and native code serves most accesses itself: native code, interpreted blocks and `step`
-/// agree at 16 budgets spread over each run. Returns how many accesses the code served.
-fn check_memory_width<X: Word>(seeds: std::ops::Range<u64>) -> u64 {
+/// agree at 16 budgets spread over each run, bare and relocated by base-bounds (where a
+/// physical address is not its virtual one). Returns how many accesses the code served.
+fn check_memory_width<X: Word>(seeds: std::ops::Range<u64>, relocated: bool) -> u64 {
     crate::native::SERVED.with(|n| n.set(0));
     for seed in seeds {
         let (prog, mut regs) = random_case(seed, X::XLEN);
@@ -428,15 +466,18 @@ fn check_memory_width<X: Word>(seeds: std::ops::Range<u64>) -> u64 {
             continue;
         }
         regs.push(60);
-        let whole = observe::<X>(&prog, &regs, 100_000, Mode::Step);
+        let whole = observe_in::<X>(&prog, &regs, 100_000, Mode::Step, relocated);
         assert_ne!(whole.exit, Exit::InstructionLimit, "seed {seed}: {prog:#?}");
         let total = whole.counters.instret + 1;
         for k in 0..16 {
             let max = 1 + k * total / 15;
-            let step = observe::<X>(&prog, &regs, max, Mode::Step);
+            let step = observe_in::<X>(&prog, &regs, max, Mode::Step, relocated);
             for mode in [Mode::Interpreted, Mode::Native] {
-                let run = observe::<X>(&prog, &regs, max, mode);
-                assert_eq!(run, step, "seed {seed}, budget {max}, {mode:?}: {prog:#?}");
+                let run = observe_in::<X>(&prog, &regs, max, mode, relocated);
+                assert_eq!(
+                    run, step,
+                    "seed {seed}, budget {max}, {mode:?}, relocated {relocated}: {prog:#?}"
+                );
             }
         }
     }
@@ -445,13 +486,15 @@ fn check_memory_width<X: Word>(seeds: std::ops::Range<u64>) -> u64 {
 
 #[test]
 fn native_loads_and_stores_count_as_step_does() {
-    let served = (
-        check_memory_width::<u64>(0..400),
-        check_memory_width::<u32>(0..400),
-    );
+    let served = [false, true].map(|relocated| {
+        (
+            check_memory_width::<u64>(0..400, relocated),
+            check_memory_width::<u32>(0..400, relocated),
+        )
+    });
     // On hosts without a loop compiler nothing is served, and the comparisons still hold.
     if cfg!(all(target_arch = "x86_64", unix)) {
-        assert_eq!(served, (30445, 39218));
+        assert_eq!(served, [(30445, 39218), (30445, 39218)]);
     }
 }
 

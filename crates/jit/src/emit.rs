@@ -711,9 +711,11 @@ impl Emitter {
     /// ([`Emitter::fast_access`]), else by a call of the access function.
     fn memory(&mut self, i: usize, rs1: Reg, imm: i32, access: Access) {
         let (slow, done) = (self.asm.label(), self.asm.label());
-        // The address (zero-extended at RV32: a 32-bit add clears the upper half).
+        // The address (zero-extended at RV32: a 32-bit move or add clears the upper half).
         self.load(RAX, rs1);
-        self.asm.arith_imm(Arith::Add, self.wide, Rm::Reg(RAX), imm);
+        if imm != 0 {
+            self.asm.arith_imm(Arith::Add, self.wide, Rm::Reg(RAX), imm);
+        }
         self.fast_access(access, slow);
         self.asm.jump(done);
         self.asm.bind(slow);
@@ -726,9 +728,9 @@ impl Emitter {
     /// store table (`(va >> 12) % ENTRIES`) is `(va >> 12) | key_high`; the physical bytes
     /// lie inside memory; and, for a store, its page is not one whose instructions are
     /// decoded (the bus must report that write). Counts the hit by the entry's class and
-    /// in `loads` / `stores`. Anything else jumps to `slow` with `rax` unchanged. Uses
-    /// `rcx`, `r10` and `r11` (kept out of the register pool when the block has memory
-    /// operations).
+    /// in `loads` / `stores`. Anything else jumps to `slow` with `rax` unchanged (the
+    /// physical address is worked out in `rcx`). Uses `rcx`, `r10` and `r11` (kept out of
+    /// the register pool when the block has memory operations).
     fn fast_access(&mut self, access: Access, slow: Label) {
         let (kind, size) = match access {
             Access::Load { size, .. } => (0, size),
@@ -757,26 +759,31 @@ impl Emitter {
         self.asm
             .arith(Arith::Cmp, true, RCX, q(R11, FastEntry::TAG_OFFSET));
         self.asm.jump_if(Cond::NotEqual, slow);
-        // rax = physical address; its last byte must be inside memory.
-        self.asm.load(true, RCX, q(R11, FastEntry::PA_BASE_OFFSET));
-        self.asm.arith_imm(Arith::And, false, Rm::Reg(RAX), 0xfff);
-        self.asm.arith(Arith::Add, true, RAX, Rm::Reg(RCX));
-        self.asm.load(true, RCX, Rm::Reg(RAX));
+        // rcx = physical address; its last byte must be inside memory.
+        self.asm.load(false, RCX, Rm::Reg(RAX));
+        self.asm.arith_imm(Arith::And, false, Rm::Reg(RCX), 0xfff);
         self.asm
-            .arith_imm(Arith::Add, true, Rm::Reg(RCX), i32::from(size));
-        self.asm.arith(Arith::Cmp, true, RCX, state(off::PHYS_LEN));
+            .arith(Arith::Add, true, RCX, q(R11, FastEntry::PA_BASE_OFFSET));
+        self.asm.load(true, R10, Rm::Reg(RCX));
+        self.asm
+            .arith_imm(Arith::Add, true, Rm::Reg(R10), i32::from(size));
+        self.asm.arith(Arith::Cmp, true, R10, state(off::PHYS_LEN));
         self.asm.jump_if(Cond::Above, slow);
         if kind == 1 {
             // A watched page's bit: the store goes to the bus, which reports the write.
+            // The bitmap's address borrows `rax`, the virtual address kept on the stack
+            // meanwhile (`pop` leaves the flags alone).
             let unwatched = self.asm.label();
-            self.asm.load(true, RCX, Rm::Reg(RAX));
+            self.asm.load(true, R10, Rm::Reg(RCX));
             self.asm
-                .shift_imm(Shift::RightLogical, true, Rm::Reg(RCX), 12);
+                .shift_imm(Shift::RightLogical, true, Rm::Reg(R10), 12);
             self.asm
-                .arith(Arith::Cmp, true, RCX, state(off::WATCHED_BITS));
+                .arith(Arith::Cmp, true, R10, state(off::WATCHED_BITS));
             self.asm.jump_if(Cond::AboveEq, unwatched);
-            self.asm.load(true, R10, state(off::WATCHED));
-            self.asm.bit_test(q(R10, 0), RCX);
+            self.asm.push(RAX);
+            self.asm.load(true, RAX, state(off::WATCHED));
+            self.asm.bit_test(q(RAX, 0), R10);
+            self.asm.pop(RAX);
             self.asm.jump_if(Cond::Below, slow);
             self.asm.bind(unwatched);
         }
@@ -787,8 +794,8 @@ impl Emitter {
         self.asm
             .arith(Arith::Add, true, R11, state(off::HITS + 8 * kind));
         self.asm.arith_imm(Arith::Add, true, q(R11, 0), 1);
-        self.asm.arith(Arith::Add, true, RAX, state(off::PHYS));
-        let at = q(RAX, 0);
+        self.asm.arith(Arith::Add, true, RCX, state(off::PHYS));
+        let at = q(RCX, 0);
         match access {
             Access::Load { rd, size, signed } => {
                 match size {
@@ -801,8 +808,8 @@ impl Emitter {
                 self.count(off::LOADS);
             }
             Access::Store { rs2, size } => {
-                self.load(RCX, rs2);
-                self.asm.store_sized(size, at, RCX);
+                self.load(RAX, rs2);
+                self.asm.store_sized(size, at, RAX);
                 self.count(off::STORES);
             }
         }
