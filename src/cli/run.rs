@@ -56,8 +56,8 @@ pub struct Args {
     /// in front of them (same counts and cycles, slower; for checking exactly that).
     #[arg(long)]
     pub no_fast_path: bool,
-    /// Interpret every block: do not run register-only loops as native host code (same
-    /// counts and cycles, slower; for checking exactly that).
+    /// Interpret every block: do not run loops as native host code (same counts and
+    /// cycles, slower; for checking exactly that).
     #[arg(long)]
     pub no_jit: bool,
     /// The machine: preset and TLB options.

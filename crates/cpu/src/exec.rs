@@ -74,7 +74,7 @@ impl<X: Word> Cpu<X> {
         self.fetch_page = None;
     }
 
-    /// Switches native code for register-only loop blocks on (the default) or off. Like
+    /// Switches native code for loop blocks on (the default) or off. Like
     /// the decoded-instruction cache (which it needs), it changes no result, counter or
     /// cycle; hosts other than x86-64 never compile and always interpret.
     pub fn set_jit(&mut self, on: bool) {

@@ -55,8 +55,8 @@ pub struct OsConfig {
     /// Serve translations that a modelled L1 hit would not change from the host-side fast
     /// path. Host speed only: every count and cycle is the same either way.
     pub fast_path: bool,
-    /// Run register-only loop blocks as native host code where the host has a compiler
-    /// for them (x86-64). Host speed only, as `fast_path`.
+    /// Run loop blocks as native host code where the host has a compiler for them
+    /// (x86-64). Host speed only, as `fast_path`.
     pub jit: bool,
 }
 
