@@ -561,10 +561,19 @@ impl Block {
                 let ops = (0..self.ops.len())
                     .map(|i| loop_op(&self.ops, i, &self.exits))
                     .collect::<Option<Vec<LoopOp>>>()?;
-                LoopCode::compile(&ops, self.len, xlen).map(Arc::new)
+                let code = LoopCode::compile(&ops, self.len, xlen).map(Arc::new);
+                #[cfg(test)]
+                COMPILED.with(|n| n.set(n.get() + u64::from(code.is_some())));
+                code
             })
             .as_deref()
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Blocks compiled to native code on this thread, for tests of when compiling pays.
+    pub(crate) static COMPILED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 /// The blocks of one physical page, found by the slot of their entry instruction.
@@ -576,6 +585,9 @@ pub(crate) struct BlockPage {
     costs: Vec<BlockCost>,
     /// The blocks and exits whose `runs` are not zero.
     ran: Cell<Vec<(u32, u8)>>,
+    /// Whether the page's loops may be compiled to native code (see
+    /// [`BlockPage::set_compiles`]).
+    compiles: bool,
 }
 
 impl Clone for BlockPage {
@@ -587,6 +599,7 @@ impl Clone for BlockPage {
             blocks: self.blocks.clone(),
             costs: self.costs.clone(),
             ran: Cell::new(ran),
+            compiles: self.compiles,
         }
     }
 }
@@ -607,7 +620,21 @@ impl BlockPage {
             blocks: Vec::new(),
             costs: Vec::new(),
             ran: Cell::new(Vec::new()),
+            compiles: true,
         }
+    }
+
+    /// Whether the page's loops may run as native code.
+    #[inline(always)]
+    pub fn compiles(&self) -> bool {
+        self.compiles
+    }
+
+    /// Lets the page's loops be compiled, or not: the icache refuses pages it has seen
+    /// rewritten, where a loop that stores into its own code would otherwise be compiled
+    /// afresh on every pass (its blocks are dropped and rebuilt after each such store).
+    pub fn set_compiles(&mut self, on: bool) {
+        self.compiles = on;
     }
 
     /// Drops every block. Runs not retired are lost: the run loop retires them before it

@@ -215,7 +215,7 @@ impl<X: Word> Cpu<X> {
                 };
                 flow.skipped = 0;
                 let mut rest = ops.iter();
-                let native = if self.jit {
+                let native = if self.jit && blocks.compiles() {
                     block.native(X::XLEN)
                 } else {
                     None

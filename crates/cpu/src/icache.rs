@@ -69,6 +69,9 @@ pub(crate) struct ICache {
     last_index: usize,
     /// Scratch for draining the write notes.
     written: Vec<u64>,
+    /// Bit `ppn % 64` of word `ppn / 64`: page `ppn` was dropped because something wrote
+    /// it, so its loops are not compiled (see [`BlockPage::set_compiles`]).
+    rewritten: Vec<u64>,
 }
 
 impl std::fmt::Debug for ICache {
@@ -89,7 +92,29 @@ impl ICache {
             last_ppn: u64::MAX,
             last_index: 0,
             written: Vec::new(),
+            rewritten: Vec::new(),
         }
+    }
+
+    /// Remembers that page `ppn` was rewritten.
+    fn note_rewritten(&mut self, ppn: u64) {
+        let Ok(word) = usize::try_from(ppn / 64) else {
+            return;
+        };
+        if word >= self.rewritten.len() {
+            self.rewritten.resize(word + 1, 0);
+        }
+        if let Some(bits) = self.rewritten.get_mut(word) {
+            *bits |= 1 << (ppn % 64);
+        }
+    }
+
+    /// Whether page `ppn` was ever dropped for a write to it.
+    fn was_rewritten(&self, ppn: u64) -> bool {
+        usize::try_from(ppn / 64)
+            .ok()
+            .and_then(|word| self.rewritten.get(word))
+            .is_some_and(|bits| bits >> (ppn % 64) & 1 != 0)
     }
 
     /// Drops the pages `watch` reports written since the last call.
@@ -107,6 +132,7 @@ impl ICache {
             self.clear();
         } else {
             for &ppn in &written {
+                self.note_rewritten(ppn);
                 self.drop_page(ppn);
             }
         }
@@ -165,11 +191,13 @@ impl ICache {
         if ppn != self.last_ppn && self.find_page(ppn).is_none() {
             self.add_page(ppn, watch)?;
         }
+        let compiles = !self.was_rewritten(ppn);
         let page = self.pages.get_mut(self.last_index)?;
-        Some(
-            page.blocks
-                .get_or_insert_with(|| Box::new(BlockPage::new())),
-        )
+        let blocks = page
+            .blocks
+            .get_or_insert_with(|| Box::new(BlockPage::new()));
+        blocks.set_compiles(compiles);
+        Some(blocks)
     }
 
     /// Makes `ppn` the remembered page if it is cached.

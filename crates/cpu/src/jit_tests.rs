@@ -494,7 +494,7 @@ fn native_loads_and_stores_count_as_step_does() {
     });
     // On hosts without a loop compiler nothing is served, and the comparisons still hold.
     if cfg!(all(target_arch = "x86_64", unix)) {
-        assert_eq!(served, [(30445, 39218), (30445, 39218)]);
+        assert_eq!(served, [(29979, 37843), (29979, 37843)]);
     }
 }
 
@@ -558,9 +558,9 @@ fn ran_native(prog: &[Inst], regs: &[u64]) -> bool {
 }
 
 /// The hot loop runs native code (else the comparisons above would prove nothing): of the
-/// 400 random loops, the run loop compiles (and so runs) 249; the others leave the loop,
+/// 400 random loops, the run loop compiles (and so runs) 242; the others leave the loop,
 /// trap or rewrite their code before a first loop back to their entry builds it. And the
-/// code serves loads and stores itself: 151 of them in these short runs (1 to 5 passes),
+/// code serves loads and stores itself: 149 of them in these short runs (1 to 5 passes),
 /// the rest (misaligned, first touches of a page, stores to the code, faults) going
 /// through the bus.
 #[cfg(all(target_arch = "x86_64", unix))]
@@ -572,8 +572,8 @@ fn the_run_loop_runs_native_code() {
         let (prog, regs) = random_case(seed, Xlen::X64);
         ran += usize::from(ran_native(&prog, &regs));
     }
-    assert_eq!(ran, 249);
-    assert_eq!(crate::native::SERVED.with(|n| n.get()), 151);
+    assert_eq!(ran, 242);
+    assert_eq!(crate::native::SERVED.with(|n| n.get()), 149);
 }
 
 /// A loop followed, in the same block, by `if (a0 != 0 || a1 == 0) a2++` as compilers emit
@@ -702,4 +702,11 @@ fn a_loop_rewriting_its_own_body_runs_the_new_code() {
             "{max}"
         );
     }
+    // The page is rewritten before the loop's block is first run (the first pass runs
+    // through `step` and a block entered past the loop's head), so the loop is left to the
+    // interpreter: compiled, it would be compiled afresh on every pass (each store drops
+    // the page's blocks).
+    crate::block::COMPILED.with(|n| n.set(0));
+    observe::<u64>(&prog, &regs, 1000, Mode::Native);
+    assert_eq!(crate::block::COMPILED.with(|n| n.get()), 0);
 }

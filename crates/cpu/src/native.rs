@@ -186,10 +186,9 @@ fn access_ctx<X: Word, B: Bus>(
 /// A load of `SIZE` bytes (sign-extended if `SIGNED`) by op `i` at `addr` that the code
 /// did not serve itself: the modelled access, then its cost, its count and what
 /// [`after_data_access`] decides, as [`Cpu::block_load`] does. A fault traps (its trap
-/// kept in the flow). The fast path is not asked again: the code has just looked the
-/// access up in it, and where it declined for another reason (a misaligned access, a store
-/// to a watched page) the modelled access counts exactly what a fast-path hit would (the
-/// fast path holds only pages whose modelled hit changes nothing but counters).
+/// kept in the flow). The fast path is not asked again: the code has just looked the load
+/// up in it, and the fast path declines every load the code declines (misaligned, not
+/// held; a held page always lies inside memory).
 #[inline(always)]
 pub(crate) fn native_load<X: Word, B: Bus, const SIZE: u8, const SIGNED: bool>(
     m: &mut AccessEnv<'_, X, B>,
@@ -223,7 +222,13 @@ pub(crate) fn native_store<X: Word, B: Bus, const SIZE: u8>(
     value: u64,
 ) -> Access {
     let ctx = access_ctx(m, i, addr, AccessKind::Store, SIZE);
-    let stored = m.bus.store_modelled(ctx, value);
+    // A store to a watched page is a fast-path hit the code left to the bus (which reports
+    // the write): served as `block_store` serves it, so even the fast path's own hit
+    // counts are the op loop's.
+    let stored = match m.bus.store_fast(&ctx, value) {
+        Some(stored) => stored,
+        None => m.bus.store_modelled(ctx, value),
+    };
     if let Err(fault) = stored {
         m.flow.trap = Some(Trap::Memory(fault));
         return Access::trap();

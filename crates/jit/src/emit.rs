@@ -24,8 +24,12 @@ const POOL: [u8; 11] = [RBX, RBP, R12, R13, R14, R15, RDX, R8, R9, R10, R11];
 const SAVED: [u8; 6] = [RBX, RBP, R12, R13, R14, R15];
 
 /// What a call of the access function may change that the code needs after it: the
-/// caller-saved registers of the pool and the two arguments.
+/// caller-saved registers of the pool and the two arguments. (`r10` and `r11` are scratch
+/// in blocks with memory operations, but pushed all the same: seven pushes on top of
+/// `SAVED` and the return address keep the stack 16-byte aligned at the call.)
 const CALL_SAVED: [u8; 7] = [RDI, RSI, RDX, R8, R9, R10, R11];
+const _: () = assert!((1 + SAVED.len() + CALL_SAVED.len()).is_multiple_of(2));
+const _: () = assert!(FastEntry::SIZE <= i8::MAX as usize);
 
 /// A load or store, as the emitter needs it.
 #[derive(Clone, Copy, Debug)]
@@ -759,7 +763,8 @@ impl Emitter {
         self.asm
             .arith(Arith::Cmp, true, RCX, q(R11, FastEntry::TAG_OFFSET));
         self.asm.jump_if(Cond::NotEqual, slow);
-        // rcx = physical address; its last byte must be inside memory.
+        // rcx = physical address; its last byte must be inside memory (the end computed
+        // without wrapping: a carry goes to the slow path).
         self.asm.load(false, RCX, Rm::Reg(RAX));
         self.asm.arith_imm(Arith::And, false, Rm::Reg(RCX), 0xfff);
         self.asm
@@ -767,6 +772,7 @@ impl Emitter {
         self.asm.load(true, R10, Rm::Reg(RCX));
         self.asm
             .arith_imm(Arith::Add, true, Rm::Reg(R10), i32::from(size));
+        self.asm.jump_if(Cond::Below, slow);
         self.asm.arith(Arith::Cmp, true, R10, state(off::PHYS_LEN));
         self.asm.jump_if(Cond::Above, slow);
         if kind == 1 {
@@ -825,6 +831,10 @@ impl Emitter {
             self.stub_with(i, crate::stop_flag::AFTER),
             i32::try_from(i),
         ) else {
+            // Out of stubs (an index past 0xffff): a jump to a label never bound, so that
+            // assembling fails rather than skipping the access.
+            let nowhere = self.op_label(usize::MAX);
+            self.asm.jump(nowhere);
             return;
         };
         // The value to store, before any register is saved or reused.

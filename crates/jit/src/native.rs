@@ -108,7 +108,8 @@ type Trampoline =
     unsafe extern "sysv64" fn(*mut libc::c_void, *mut LoopState, u64, u64, u64) -> Access;
 
 /// Calls the access function of the `M` at `env`, then lends its direct memory again into
-/// the `LoopState` at `state`.
+/// the `LoopState` at `state`. A panic inside cannot unwind through the compiled code: it
+/// aborts the process (the function is `extern "sysv64"`, which does not unwind).
 ///
 /// # Safety
 /// `env` must point to an `M` and `state` to a `LoopState` that nothing else uses during
