@@ -10,7 +10,8 @@ use atlas_isa::{
     csr, decode, encode, AluImmOp, AluOp, BranchOp, Inst, LoadOp, Reg, ShiftImmOp, StoreOp,
     SystemOp, Xlen,
 };
-use atlas_mmu::{Bus, MmuConfig, PhysMem, Privilege, SystemBus};
+use atlas_mmu::pte::{Pte, PTE_A, PTE_D, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X};
+use atlas_mmu::{Bus, FormatKind, MmuConfig, PhysMem, Privilege, Satp, SystemBus};
 
 const BASE: u64 = 0x1000;
 
@@ -339,22 +340,87 @@ enum Mode {
     Native,
 }
 
-/// Where relocated machines put virtual address 0 (base-bounds `atbase`), and their bound:
-/// physical addresses then differ from virtual ones, which bare mode cannot show.
+/// Where relocated machines put virtual address 0 (base-bounds `atbase`), and their bound.
 const RELOCATION: u64 = 0x8000;
+
+/// The translation a test machine runs its program under. Physical addresses differ from
+/// virtual ones under all but `Bare`, which bare mode alone could not show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Space {
+    /// No translation.
+    Bare,
+    /// Base-bounds, base and bound [`RELOCATION`].
+    Relocated,
+    /// Paged (Sv39 at RV64, Sv32 at RV32) in address space `asid`: virtual pages 0 to 3 on
+    /// physical pages 4 to 7, user, readable, writable and executable; page 0 (the data)
+    /// clean, so its first store walks to set D. Entries then stand for L1 TLB hits, and an
+    /// ASID too wide for the fast path's tag (Sv39 only) leaves every access to the bus.
+    Paged { asid: u16 },
+}
+
+/// Where [`Space::Paged`] keeps its tables (three pages from here) and how far it moves
+/// its pages.
+const TABLES: u64 = 0xc000;
+const PAGE_SHIFT_OF_MAPPING: u64 = 4;
+
+/// Sets up `space` on `bus` for a hart of width `xlen`; returns the physical address of
+/// virtual address 0.
+fn enter(bus: &mut SystemBus, xlen: Xlen, space: Space) -> u64 {
+    match space {
+        Space::Bare => 0,
+        Space::Relocated => {
+            for (csr, value) in [
+                (csr::ATMODE, 1),
+                (csr::ATBASE, RELOCATION),
+                (csr::ATBOUND, RELOCATION),
+            ] {
+                assert_eq!(bus.write_csr(csr, value), Some(()));
+            }
+            RELOCATION
+        }
+        Space::Paged { asid } => {
+            let (format, pte_size, pointers) = match xlen {
+                Xlen::X64 => (FormatKind::Sv39, 8, 2),
+                Xlen::X32 => (FormatKind::Sv32, 4, 1),
+            };
+            let phys = bus.phys_mut();
+            // The root and any middle table point at the next page; the last holds leaves.
+            for level in 0..pointers {
+                let table = TABLES + 0x1000 * level;
+                let next = Pte::new((table >> 12) + 1, PTE_V).0;
+                assert_eq!(phys.write(table, pte_size, next), Some(()));
+            }
+            let leaves = TABLES + 0x1000 * pointers;
+            for page in 0..4u64 {
+                let dirty = if page == 0 { 0 } else { PTE_D };
+                let flags = PTE_V | PTE_R | PTE_W | PTE_X | PTE_U | PTE_A | dirty;
+                let leaf = Pte::new(page + PAGE_SHIFT_OF_MAPPING, flags).0;
+                let at = leaves + pte_size * page;
+                assert_eq!(phys.write(at, pte_size, leaf), Some(()));
+            }
+            let satp = Satp {
+                mode: Some(format),
+                asid,
+                ppn: TABLES >> 12,
+            };
+            assert_eq!(bus.write_csr(csr::SATP, satp.encode(xlen)), Some(()));
+            PAGE_SHIFT_OF_MAPPING << 12
+        }
+    }
+}
 
 /// A bare machine with `prog` at `BASE` and a hart about to run it in `mode`, its
 /// registers set from `regs`.
 fn machine<X: Word>(prog: &[Inst], regs: &[u64], mode: Mode) -> (Cpu<X>, SystemBus) {
-    machine_in::<X>(prog, regs, mode, false)
+    machine_in::<X>(prog, regs, mode, Space::Bare)
 }
 
-/// [`machine`], under base-bounds with base and bound [`RELOCATION`] if `relocated`.
+/// [`machine`], under the translation `space`.
 fn machine_in<X: Word>(
     prog: &[Inst],
     regs: &[u64],
     mode: Mode,
-    relocated: bool,
+    space: Space,
 ) -> (Cpu<X>, SystemBus) {
     let mut bus = SystemBus::with_mmu(
         PhysMem::new(0x10000).expect("64 KiB"),
@@ -362,18 +428,7 @@ fn machine_in<X: Word>(
         MmuConfig::modern(),
     )
     .expect("modern machine");
-    let base = if relocated {
-        for (csr, value) in [
-            (csr::ATMODE, 1),
-            (csr::ATBASE, RELOCATION),
-            (csr::ATBOUND, RELOCATION),
-        ] {
-            assert_eq!(bus.write_csr(csr, value), Some(()));
-        }
-        RELOCATION
-    } else {
-        0
-    };
+    let base = enter(&mut bus, X::XLEN, space);
     for (i, inst) in prog.iter().enumerate() {
         let pa = base + BASE + 4 * i as u64;
         assert_eq!(
@@ -382,6 +437,7 @@ fn machine_in<X: Word>(
         );
     }
     let mut cpu = Cpu::<X>::new(BASE, Privilege::User, Costs::default());
+    cpu.sync_asid(&bus);
     cpu.set_icache(!matches!(mode, Mode::Step));
     cpu.set_jit(matches!(mode, Mode::Native));
     for (&r, &v) in REGS.iter().zip(regs).skip(1) {
@@ -397,18 +453,18 @@ fn machine_in<X: Word>(
 }
 
 fn observe<X: Word>(prog: &[Inst], regs: &[u64], max: u64, mode: Mode) -> Observed {
-    observe_in::<X>(prog, regs, max, mode, false)
+    observe_in::<X>(prog, regs, max, mode, Space::Bare)
 }
 
-/// [`observe`] on a machine relocated by base-bounds if `relocated` ([`machine_in`]).
+/// [`observe`] on a machine under `space` ([`machine_in`]).
 fn observe_in<X: Word>(
     prog: &[Inst],
     regs: &[u64],
     max: u64,
     mode: Mode,
-    relocated: bool,
+    space: Space,
 ) -> Observed {
-    let (mut cpu, mut bus) = machine_in::<X>(prog, regs, mode, relocated);
+    let (mut cpu, mut bus) = machine_in::<X>(prog, regs, mode, space);
     let exit = cpu.run(&mut bus, max);
     Observed {
         exit,
@@ -453,9 +509,9 @@ fn check_width<X: Word>(seeds: std::ops::Range<u64>) {
 
 /// The random loops with loads and stores run for 60 passes, so their pages stay held
 /// and native code serves most accesses itself: native code, interpreted blocks and `step`
-/// agree at 16 budgets spread over each run, bare and relocated by base-bounds (where a
-/// physical address is not its virtual one). Returns how many accesses the code served.
-fn check_memory_width<X: Word>(seeds: std::ops::Range<u64>, relocated: bool) -> u64 {
+/// agree at 16 budgets spread over each run, under `space`. Returns how many accesses the
+/// code served.
+fn check_memory_width<X: Word>(seeds: std::ops::Range<u64>, space: Space) -> u64 {
     crate::native::SERVED.with(|n| n.set(0));
     for seed in seeds {
         let (prog, mut regs) = random_case(seed, X::XLEN);
@@ -466,17 +522,20 @@ fn check_memory_width<X: Word>(seeds: std::ops::Range<u64>, relocated: bool) -> 
             continue;
         }
         regs.push(60);
-        let whole = observe_in::<X>(&prog, &regs, 100_000, Mode::Step, relocated);
+        let whole = observe_in::<X>(&prog, &regs, 100_000, Mode::Step, space);
         assert_ne!(whole.exit, Exit::InstructionLimit, "seed {seed}: {prog:#?}");
+        // Paged machines really walk their tables.
+        let paged = matches!(space, Space::Paged { .. });
+        assert_eq!(whole.mmu.pte_reads > 0, paged, "seed {seed}, {space:?}");
         let total = whole.counters.instret + 1;
         for k in 0..16 {
             let max = 1 + k * total / 15;
-            let step = observe_in::<X>(&prog, &regs, max, Mode::Step, relocated);
+            let step = observe_in::<X>(&prog, &regs, max, Mode::Step, space);
             for mode in [Mode::Interpreted, Mode::Native] {
-                let run = observe_in::<X>(&prog, &regs, max, mode, relocated);
+                let run = observe_in::<X>(&prog, &regs, max, mode, space);
                 assert_eq!(
                     run, step,
-                    "seed {seed}, budget {max}, {mode:?}, relocated {relocated}: {prog:#?}"
+                    "seed {seed}, budget {max}, {mode:?}, {space:?}: {prog:#?}"
                 );
             }
         }
@@ -486,15 +545,19 @@ fn check_memory_width<X: Word>(seeds: std::ops::Range<u64>, relocated: bool) -> 
 
 #[test]
 fn native_loads_and_stores_count_as_step_does() {
-    let served = [false, true].map(|relocated| {
+    let paged = Space::Paged { asid: 5 };
+    let served = [Space::Bare, Space::Relocated, paged].map(|space| {
         (
-            check_memory_width::<u64>(0..400, relocated),
-            check_memory_width::<u32>(0..400, relocated),
+            check_memory_width::<u64>(0..400, space),
+            check_memory_width::<u32>(0..400, space),
         )
     });
+    // An ASID too wide for the tag (Sv39's reach 16 bits): the code serves nothing.
+    let wide = check_memory_width::<u64>(0..400, Space::Paged { asid: 600 });
     // On hosts without a loop compiler nothing is served, and the comparisons still hold.
     if cfg!(all(target_arch = "x86_64", unix)) {
-        assert_eq!(served, [(29979, 37843), (29979, 37843)]);
+        assert_eq!(served, [(29979, 37843); 3]);
+        assert_eq!(wide, 0);
     }
 }
 
