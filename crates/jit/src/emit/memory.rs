@@ -1,0 +1,176 @@
+//! Loads and stores: the fast-path hit served by the code itself, anything else handed to
+//! the caller's access function.
+
+use super::{state, Emitter, CALL_SAVED};
+use crate::state_offset as off;
+use crate::x86::reg::*;
+use crate::x86::{Arith, Cond, Label, Rm, Shift};
+use crate::Reg;
+use atlas_mmu::fastpath::{FastEntry, ENTRIES as FAST_ENTRIES};
+
+/// A load or store, as the emitter needs it.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Access {
+    Load { rd: Reg, size: u8, signed: bool },
+    Store { rs2: Reg, size: u8 },
+}
+
+impl Emitter {
+    /// The load or store `i` at `rs1 + imm`: served here when it is a fast-path hit
+    /// ([`Emitter::fast_access`]), else by a call of the access function.
+    pub(super) fn memory(&mut self, i: usize, rs1: Reg, imm: i32, access: Access) {
+        let (slow, done) = (self.asm.label(), self.asm.label());
+        // The address (zero-extended at RV32: a 32-bit move or add clears the upper half).
+        self.load(RAX, rs1);
+        if imm != 0 {
+            self.asm.arith_imm(Arith::Add, self.wide, Rm::Reg(RAX), imm);
+        }
+        self.fast_access(access, slow);
+        self.asm.jump(done);
+        self.asm.bind(slow);
+        self.call_access(i, access);
+        self.asm.bind(done);
+    }
+
+    /// The access at the address in `rax` as a fast-path hit, exactly as the bus's
+    /// `load_fast` / `store_fast` serve one: aligned; the tag of its page in the load or
+    /// store table (`(va >> 12) % ENTRIES`) is `(va >> 12) | key_high`; the physical bytes
+    /// lie inside memory; and, for a store, its page is not one whose instructions are
+    /// decoded (the bus must report that write). Counts the hit by the entry's class and
+    /// in `loads` / `stores`. Anything else jumps to `slow` with `rax` unchanged (the
+    /// physical address is worked out in `rcx`). Uses `rcx`, `r10` and `r11` (kept out of
+    /// the register pool when the block has memory operations).
+    fn fast_access(&mut self, access: Access, slow: Label) {
+        let (kind, size) = match access {
+            Access::Load { size, .. } => (0, size),
+            Access::Store { size, .. } => (1, size),
+        };
+        let q = |base: u8, disp: usize| Rm::Mem {
+            base,
+            disp: disp as i32,
+        };
+        if size > 1 {
+            self.asm.test_imm(Rm::Reg(RAX), i32::from(size) - 1);
+            self.asm.jump_if(Cond::NotEqual, slow);
+        }
+        // rcx = page number; r11 = its entry.
+        self.asm.load(true, RCX, Rm::Reg(RAX));
+        self.asm
+            .shift_imm(Shift::RightLogical, true, Rm::Reg(RCX), 12);
+        self.asm.load(false, R11, Rm::Reg(RCX));
+        self.asm
+            .arith_imm(Arith::And, false, Rm::Reg(R11), FAST_ENTRIES as i32 - 1);
+        self.asm
+            .imul_imm(true, R11, Rm::Reg(R11), FastEntry::SIZE as i8);
+        self.asm
+            .arith(Arith::Add, true, R11, state(off::TABLES + 8 * kind));
+        self.asm.arith(Arith::Or, true, RCX, state(off::KEY_HIGH));
+        self.asm
+            .arith(Arith::Cmp, true, RCX, q(R11, FastEntry::TAG_OFFSET));
+        self.asm.jump_if(Cond::NotEqual, slow);
+        // rcx = physical address; its last byte must be inside memory (the end computed
+        // without wrapping: a carry goes to the slow path).
+        self.asm.load(false, RCX, Rm::Reg(RAX));
+        self.asm.arith_imm(Arith::And, false, Rm::Reg(RCX), 0xfff);
+        self.asm
+            .arith(Arith::Add, true, RCX, q(R11, FastEntry::PA_BASE_OFFSET));
+        self.asm.load(true, R10, Rm::Reg(RCX));
+        self.asm
+            .arith_imm(Arith::Add, true, Rm::Reg(R10), i32::from(size));
+        self.asm.jump_if(Cond::Below, slow);
+        self.asm.arith(Arith::Cmp, true, R10, state(off::PHYS_LEN));
+        self.asm.jump_if(Cond::Above, slow);
+        if kind == 1 {
+            // A watched page's bit: the store goes to the bus, which reports the write.
+            // The bitmap's address borrows `rax`, the virtual address kept on the stack
+            // meanwhile (`pop` leaves the flags alone).
+            let unwatched = self.asm.label();
+            self.asm.load(true, R10, Rm::Reg(RCX));
+            self.asm
+                .shift_imm(Shift::RightLogical, true, Rm::Reg(R10), 12);
+            self.asm
+                .arith(Arith::Cmp, true, R10, state(off::WATCHED_BITS));
+            self.asm.jump_if(Cond::AboveEq, unwatched);
+            self.asm.push(RAX);
+            self.asm.load(true, RAX, state(off::WATCHED));
+            self.asm.bit_test(q(RAX, 0), R10);
+            self.asm.pop(RAX);
+            self.asm.jump_if(Cond::Below, slow);
+            self.asm.bind(unwatched);
+        }
+        // The hit, by the entry's class: hits[kind][class] += 1.
+        self.asm
+            .load_extend(false, false, 1, R11, q(R11, FastEntry::CLASS_OFFSET));
+        self.asm.shift_imm(Shift::Left, true, Rm::Reg(R11), 3);
+        self.asm
+            .arith(Arith::Add, true, R11, state(off::HITS + 8 * kind));
+        self.asm.arith_imm(Arith::Add, true, q(R11, 0), 1);
+        self.asm.arith(Arith::Add, true, RCX, state(off::PHYS));
+        let at = q(RCX, 0);
+        match access {
+            Access::Load { rd, size, signed } => {
+                match size {
+                    1 | 2 => self.asm.load_extend(signed, self.wide, size, RAX, at),
+                    4 if signed && self.wide => self.asm.movsxd(RAX, at),
+                    4 => self.asm.load(false, RAX, at),
+                    _ => self.asm.load(true, RAX, at),
+                }
+                self.store_rax(rd);
+                self.count(off::LOADS);
+            }
+            Access::Store { rs2, size } => {
+                self.load(RAX, rs2);
+                self.asm.store_sized(size, at, RAX);
+                self.count(off::STORES);
+            }
+        }
+    }
+
+    /// The access at the address in `rax` through the access function, with the
+    /// caller-saved registers that hold guest registers (and the two arguments) saved
+    /// around the call; then out through a stub if it trapped (`rd` unchanged) or asked
+    /// to stop after it (`rd` written).
+    fn call_access(&mut self, i: usize, access: Access) {
+        let (Some(trapped), Some(after), Ok(index)) = (
+            self.stub_with(i, crate::stop_flag::TRAPPED),
+            self.stub_with(i, crate::stop_flag::AFTER),
+            i32::try_from(i),
+        ) else {
+            // Out of stubs (an index past 0xffff): a jump to a label never bound, so that
+            // assembling fails rather than skipping the access.
+            let nowhere = self.op_label(usize::MAX);
+            self.asm.jump(nowhere);
+            return;
+        };
+        // The value to store, before any register is saved or reused.
+        match access {
+            Access::Store { rs2, .. } => self.load(RCX, rs2),
+            Access::Load { .. } => self.asm.zero(RCX),
+        }
+        // Seven pushes on top of the six callee-saved ones: the stack is 16-byte aligned
+        // at the call, as the ABI requires.
+        for r in CALL_SAVED {
+            self.asm.push(r);
+        }
+        // (env, state, op, address, value): state is already in rsi.
+        self.asm.load(true, R8, Rm::Reg(RCX));
+        self.asm.load(true, RCX, Rm::Reg(RAX));
+        self.asm.mov_imm(false, RDX, index);
+        self.asm.load(true, RDI, state(off::ACCESS_ENV));
+        self.asm.load(true, RAX, state(off::ACCESS_FN));
+        self.asm.call(RAX);
+        // The status comes back in rdx, which is restored below.
+        self.asm.load(true, RCX, Rm::Reg(RDX));
+        for r in CALL_SAVED.iter().rev() {
+            self.asm.pop(*r);
+        }
+        self.asm
+            .arith_imm(Arith::Cmp, false, Rm::Reg(RCX), crate::Access::TRAP as i32);
+        self.asm.jump_if(Cond::Equal, trapped);
+        if let Access::Load { rd, .. } = access {
+            self.store_rax(rd);
+        }
+        self.asm.test(false, RCX);
+        self.asm.jump_if(Cond::NotEqual, after);
+    }
+}
