@@ -101,32 +101,31 @@ fn bench_native_loops(c: &mut Criterion) {
     group.warm_up_time(Duration::from_millis(300));
     group.measurement_time(Duration::from_secs(3));
     for (xlen, mode) in [(Xlen::X64, MmuMode::Sv39), (Xlen::X32, MmuMode::Sv32)] {
-        let image = shortened("intmix.s", xlen, &[("ITERATIONS", "1000000")]);
-        for jit in [true, false] {
-            let config = OsConfig {
-                mmu_mode: Some(mode),
-                jit,
-                ..OsConfig::default()
-            };
-            let instructions = run_any(&image, &config);
-            group.throughput(Throughput::Elements(instructions));
-            let engine = if jit { "native" } else { "interpreted" };
-            let id = format!("intmix rv{} {} {engine}", xlen.bits(), mode.name());
-            group.bench_function(id, |b| b.iter(|| run_any(&image, &config)));
-        }
-        // Loads and stores that hit: the code serves them itself.
-        let image = shortened("memsweep.s", xlen, &[("PASSES", "100")]);
-        for jit in [true, false] {
-            let config = OsConfig {
-                mmu_mode: Some(mode),
-                jit,
-                ..OsConfig::default()
-            };
-            let instructions = run_any(&image, &config);
-            group.throughput(Throughput::Elements(instructions));
-            let engine = if jit { "native" } else { "interpreted" };
-            let id = format!("memsweep rv{} {} {engine}", xlen.bits(), mode.name());
-            group.bench_function(id, |b| b.iter(|| run_any(&image, &config)));
+        // intmix: register operations only; memsweep: loads and stores that hit, which the
+        // code serves itself.
+        let loops = [
+            (
+                "intmix",
+                shortened("intmix.s", xlen, &[("ITERATIONS", "1000000")]),
+            ),
+            (
+                "memsweep",
+                shortened("memsweep.s", xlen, &[("PASSES", "100")]),
+            ),
+        ];
+        for (name, image) in &loops {
+            for jit in [true, false] {
+                let config = OsConfig {
+                    mmu_mode: Some(mode),
+                    jit,
+                    ..OsConfig::default()
+                };
+                let instructions = run_any(image, &config);
+                group.throughput(Throughput::Elements(instructions));
+                let engine = if jit { "native" } else { "interpreted" };
+                let id = format!("{name} rv{} {} {engine}", xlen.bits(), mode.name());
+                group.bench_function(id, |b| b.iter(|| run_any(image, &config)));
+            }
         }
     }
     group.finish();
