@@ -80,12 +80,12 @@ impl<X: Word> Cpu<X> {
         };
         // The fast-path hits the code served itself, counted as `block_load` and
         // `block_store` count theirs (aligned: never a misaligned access's cost).
-        let served = state.loads + state.stores;
+        let served = state.loads() + state.stores();
         #[cfg(test)]
         SERVED.with(|n| n.set(n.get() + served));
         let c = &mut self.counters;
-        c.loads = c.loads.wrapping_add(state.loads);
-        c.stores = c.stores.wrapping_add(state.stores);
+        c.loads = c.loads.wrapping_add(state.loads());
+        c.stores = c.stores.wrapping_add(state.stores());
         flow.cycles = flow
             .cycles
             .wrapping_add(served.wrapping_mul(self.costs.memory_latency));

@@ -220,6 +220,9 @@ struct Emitter {
     /// The stubs made so far: what each returns (an operation index and flags), and its
     /// label.
     stubs: Vec<(u32, Label)>,
+    /// Whether any branch skips within the block (a skip or a branch over one op): else a
+    /// run never skips, and its end need not read or reset `run_skipped`.
+    skips: bool,
 }
 
 impl Emitter {
@@ -251,6 +254,15 @@ impl Emitter {
         for &(g, h) in &held {
             locs[usize::from(g)] = Loc::Host(h);
         }
+        let skips = ops.iter().any(|op| {
+            matches!(
+                op,
+                LoopOp::Branch {
+                    taken: Taken::Skip { .. },
+                    ..
+                } | LoopOp::BranchOver { .. }
+            )
+        });
         let mut asm = Asm::new();
         let labels = (0..=ops.len()).map(|_| asm.label()).collect();
         Emitter {
@@ -260,6 +272,7 @@ impl Emitter {
             held,
             labels,
             stubs: Vec::new(),
+            skips,
         }
     }
 
@@ -688,12 +701,18 @@ impl Emitter {
     /// a block of `len`, else the code returns `i` with nothing of the run counted but its
     /// taken branch.
     fn loop_back(&mut self, i: usize, exit: usize, retired: u32, len: u32) {
-        // budget - (retired - run_skipped) must still hold a whole block.
-        self.asm.mov_imm(true, RAX, retired as i32);
-        self.asm
-            .arith(Arith::Sub, true, RAX, state(off::RUN_SKIPPED));
+        // budget - (retired - run_skipped) must still hold a whole block (run_skipped is
+        // always 0 in a block without skips).
         self.asm.load(true, RCX, state(off::BUDGET));
-        self.asm.arith(Arith::Sub, true, RCX, Rm::Reg(RAX));
+        if self.skips {
+            self.asm.mov_imm(true, RAX, retired as i32);
+            self.asm
+                .arith(Arith::Sub, true, RAX, state(off::RUN_SKIPPED));
+            self.asm.arith(Arith::Sub, true, RCX, Rm::Reg(RAX));
+        } else {
+            self.asm
+                .arith_imm(Arith::Sub, true, Rm::Reg(RCX), retired as i32);
+        }
         self.asm
             .arith_imm(Arith::Cmp, true, Rm::Reg(RCX), len as i32);
         let Some(stub) = self.stub(i) else {
@@ -702,7 +721,9 @@ impl Emitter {
         self.asm.jump_if(Cond::Below, stub);
         self.asm.store(true, state(off::BUDGET), RCX);
         self.count(off::RUNS + 8 * exit);
-        self.asm.store_imm(state(off::RUN_SKIPPED), 0);
+        if self.skips {
+            self.asm.store_imm(state(off::RUN_SKIPPED), 0);
+        }
         let entry = self.op_label(0);
         self.asm.jump(entry);
     }

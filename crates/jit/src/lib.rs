@@ -32,7 +32,10 @@ mod native;
 mod x86;
 
 pub use atlas_isa::{AluImmOp, AluOp, BranchOp, Reg, ShiftImmOp, Xlen};
-use atlas_mmu::fastpath::EMPTY_TABLE;
+use atlas_mmu::fastpath::{HitClass, EMPTY_TABLE};
+
+/// Fast-path hit classes (the second index of [`LoopState::served`]).
+pub const HIT_CLASSES: usize = HitClass::ALL.len();
 use atlas_mmu::DirectMemory;
 
 /// Side exits and ends a compiled block may count (the interpreter's blocks have at most
@@ -223,11 +226,11 @@ pub struct LoopState {
     pub runs: [u64; MAX_EXITS],
     /// Skips, by the side exit whose branch skipped.
     pub skips: [u64; MAX_EXITS],
-    /// Loads and stores the code served itself as fast-path hits (each counted in the
-    /// fast path's hits, but not yet in the hart's counts or cycles).
-    pub loads: u64,
-    /// See [`LoopState::loads`].
-    pub stores: u64,
+    /// Loads (`[0]`) and stores (`[1]`) the code served itself as fast-path hits, by the
+    /// hit class of the entry that served them. [`LoopCode::run_with`] adds them to the
+    /// fast path's own hit counts when the code returns; the hart's counts and cycles are
+    /// the caller's to add ([`LoopState::loads`], [`LoopState::stores`]).
+    pub served: [[u64; HIT_CLASSES]; 2],
     /// The access function's trampoline and its argument, for the call in progress (set
     /// by [`LoopCode::run_with`]; 0 otherwise, when code with loads or stores never runs).
     access_fn: usize,
@@ -245,8 +248,6 @@ pub struct LoopState {
 struct Direct {
     /// The load and store fast-path tables.
     tables: [usize; 2],
-    /// The load and store hit counters, by hit class.
-    hits: [usize; 2],
     key_high: u64,
     phys: usize,
     phys_len: u64,
@@ -260,7 +261,6 @@ impl Direct {
         let empty = EMPTY_TABLE.as_ptr() as usize;
         Direct {
             tables: [empty; 2],
-            hits: [0; 2],
             key_high: 0,
             phys: 0,
             phys_len: 0,
@@ -274,13 +274,8 @@ impl Direct {
             return Direct::none();
         };
         let [load, store] = d.fast.tables;
-        let [load_hits, store_hits] = d.fast.hits;
         Direct {
             tables: [load.as_ptr() as usize, store.as_ptr() as usize],
-            hits: [
-                load_hits.as_mut_ptr() as usize,
-                store_hits.as_mut_ptr() as usize,
-            ],
             key_high: d.fast.key_high,
             phys: d.phys.as_mut_ptr() as usize,
             phys_len: d.phys.len() as u64,
@@ -327,12 +322,21 @@ impl LoopState {
             entry_pc,
             runs: [0; MAX_EXITS],
             skips: [0; MAX_EXITS],
-            loads: 0,
-            stores: 0,
+            served: [[0; HIT_CLASSES]; 2],
             access_fn: 0,
             access_env: 0,
             direct: Direct::none(),
         }
+    }
+
+    /// Loads the code served itself.
+    pub fn loads(&self) -> u64 {
+        self.served[0].iter().sum()
+    }
+
+    /// Stores the code served itself.
+    pub fn stores(&self) -> u64 {
+        self.served[1].iter().sum()
     }
 }
 
@@ -348,13 +352,11 @@ mod state_offset {
     pub const ENTRY_PC: usize = offset_of!(LoopState, entry_pc);
     pub const RUNS: usize = offset_of!(LoopState, runs);
     pub const SKIPS: usize = offset_of!(LoopState, skips);
-    pub const LOADS: usize = offset_of!(LoopState, loads);
-    pub const STORES: usize = offset_of!(LoopState, stores);
+    pub const SERVED: usize = offset_of!(LoopState, served);
     pub const ACCESS_FN: usize = offset_of!(LoopState, access_fn);
     pub const ACCESS_ENV: usize = offset_of!(LoopState, access_env);
     const DIRECT: usize = offset_of!(LoopState, direct);
     pub const TABLES: usize = DIRECT + offset_of!(Direct, tables);
-    pub const HITS: usize = DIRECT + offset_of!(Direct, hits);
     pub const KEY_HIGH: usize = DIRECT + offset_of!(Direct, key_high);
     pub const PHYS: usize = DIRECT + offset_of!(Direct, phys);
     pub const PHYS_LEN: usize = DIRECT + offset_of!(Direct, phys_len);

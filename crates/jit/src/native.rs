@@ -86,8 +86,9 @@ impl NativeCode {
         // use of `memory`: the addresses the code uses always come from the latest loan,
         // taken after every other use of the memory they point into. The code reads the
         // fast-path tables (`ENTRIES` entries of `FastEntry::SIZE` bytes each, at an index
-        // below `ENTRIES`) and, only behind a tag that matched, bumps a hit counter (index
-        // from the entry's class, below 3), reads or writes `size` bytes of `phys` at an
+        // below `ENTRIES`) and, only behind a tag that matched, bumps a counter of
+        // `state.served` (index from the entry's class, below 3), reads or writes `size`
+        // bytes of `phys` at an
         // offset it has checked against `phys_len`, and tests a bit of `watched` below
         // `watched_bits`. With nothing lent no tag matches (`Direct::none`).
         let entry: Entry = unsafe { std::mem::transmute::<*mut libc::c_void, Entry>(self.ptr) };
@@ -98,6 +99,15 @@ impl NativeCode {
         state.access_fn = 0;
         state.access_env = 0;
         state.direct = Direct::none();
+        // The hits the code served, into the fast path's counts (with nothing lent, the code
+        // served none).
+        if let Some(direct) = memory.direct() {
+            for (hits, served) in direct.fast.hits.into_iter().zip(&state.served) {
+                for (hit, n) in hits.iter_mut().zip(served) {
+                    *hit += n;
+                }
+            }
+        }
         stopped
     }
 }

@@ -11,6 +11,8 @@ pub(crate) mod reg {
     pub const RCX: u8 = 1;
     pub const RDX: u8 = 2;
     pub const RBX: u8 = 3;
+    /// `rsp`: never handed out; as a SIB index it means "no index".
+    pub const RSP_ENCODING: u8 = 4;
     pub const RBP: u8 = 5;
     pub const RSI: u8 = 6;
     pub const RDI: u8 = 7;
@@ -392,6 +394,19 @@ impl Asm {
         self.op(&[0x0f, 0xa3], true, reg, rm);
     }
 
+    /// `add qword [base + index * 8 + disp], 1`: bumps a counter chosen at run time from
+    /// an array. `index` must not be `rsp` (that encoding means no index).
+    pub fn count_indexed(&mut self, base: u8, index: u8, disp: i32) {
+        debug_assert_ne!(index, reg::RSP_ENCODING);
+        self.byte(0x48 | ((index >> 3) & 1) << 1 | ((base >> 3) & 1));
+        // add r/m64, imm8 (83 /0); ModRM: disp32 form with a SIB byte; SIB: scale 8.
+        self.byte(0x83);
+        self.byte(0x84);
+        self.byte(0xc0 | (index & 7) << 3 | (base & 7));
+        self.imm32(disp);
+        self.byte(1);
+    }
+
     /// `call reg`.
     pub fn call(&mut self, reg: u8) {
         self.op(&[0xff], false, 2, Rm::Reg(reg));
@@ -572,6 +587,15 @@ mod tests {
         assert_eq!(
             bytes(|a| a.bit_test(Rm::Mem { base: R10, disp: 0 }, RCX)),
             [0x49, 0x0f, 0xa3, 0x4a, 0x00]
+        );
+        // add qword [rsi + r11*8 + 0x228], 1 ; add qword [rsi + rax*8 + 8], 1
+        assert_eq!(
+            bytes(|a| a.count_indexed(RSI, R11, 0x228)),
+            [0x4a, 0x83, 0x84, 0xde, 0x28, 0x02, 0x00, 0x00, 0x01]
+        );
+        assert_eq!(
+            bytes(|a| a.count_indexed(RSI, RAX, 8)),
+            [0x48, 0x83, 0x84, 0xc6, 0x08, 0x00, 0x00, 0x00, 0x01]
         );
         // call rax ; call r11
         assert_eq!(bytes(|a| a.call(RAX)), [0xff, 0xd0]);

@@ -5,7 +5,7 @@ use super::{state, Emitter, CALL_SAVED};
 use crate::state_offset as off;
 use crate::x86::reg::*;
 use crate::x86::{Arith, Cond, Label, Rm, Shift};
-use crate::Reg;
+use crate::{Reg, HIT_CLASSES};
 use atlas_mmu::fastpath::{FastEntry, ENTRIES as FAST_ENTRIES};
 
 /// A load or store, as the emitter needs it.
@@ -36,8 +36,8 @@ impl Emitter {
     /// `load_fast` / `store_fast` serve one: aligned; the tag of its page in the load or
     /// store table (`(va >> 12) % ENTRIES`) is `(va >> 12) | key_high`; the physical bytes
     /// lie inside memory; and, for a store, its page is not one whose instructions are
-    /// decoded (the bus must report that write). Counts the hit by the entry's class and
-    /// in `loads` / `stores`. Anything else jumps to `slow` with `rax` unchanged (the
+    /// decoded (the bus must report that write). Counts the hit in `served`, by kind and
+    /// by the entry's class. Anything else jumps to `slow` with `rax` unchanged (the
     /// physical address is worked out in `rcx`). Uses `rcx`, `r10` and `r11` (kept out of
     /// the register pool when the block has memory operations).
     fn fast_access(&mut self, access: Access, slow: Label) {
@@ -98,13 +98,11 @@ impl Emitter {
             self.asm.jump_if(Cond::Below, slow);
             self.asm.bind(unwatched);
         }
-        // The hit, by the entry's class: hits[kind][class] += 1.
+        // The hit, by the entry's class: served[kind][class] += 1.
         self.asm
             .load_extend(false, false, 1, R11, q(R11, FastEntry::CLASS_OFFSET));
-        self.asm.shift_imm(Shift::Left, true, Rm::Reg(R11), 3);
-        self.asm
-            .arith(Arith::Add, true, R11, state(off::HITS + 8 * kind));
-        self.asm.arith_imm(Arith::Add, true, q(R11, 0), 1);
+        let served = off::SERVED + 8 * HIT_CLASSES * kind;
+        self.asm.count_indexed(RSI, R11, served as i32);
         self.asm.arith(Arith::Add, true, RCX, state(off::PHYS));
         let at = q(RCX, 0);
         match access {
@@ -116,12 +114,10 @@ impl Emitter {
                     _ => self.asm.load(true, RAX, at),
                 }
                 self.store_rax(rd);
-                self.count(off::LOADS);
             }
             Access::Store { rs2, size } => {
                 self.load(RAX, rs2);
                 self.asm.store_sized(size, at, RAX);
-                self.count(off::STORES);
             }
         }
     }
