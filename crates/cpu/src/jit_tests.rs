@@ -639,6 +639,25 @@ fn the_run_loop_runs_native_code() {
     assert_eq!(crate::native::SERVED.with(|n| n.get()), 149);
 }
 
+/// Native code and `step` agree on `prog` at every budget up to `total`, at both widths
+/// (`what` names the case in a failure).
+fn native_as_step_at_every_budget(prog: &[Inst], regs: &[u64], total: u64, what: &str) {
+    for max in 1..=total {
+        let step = observe::<u64>(prog, regs, max, Mode::Step);
+        assert_eq!(
+            observe::<u64>(prog, regs, max, Mode::Native),
+            step,
+            "{what} {max}"
+        );
+        let step = observe::<u32>(prog, regs, max, Mode::Step);
+        assert_eq!(
+            observe::<u32>(prog, regs, max, Mode::Native),
+            step,
+            "{what} {max}"
+        );
+    }
+}
+
 /// A loop followed, in the same block, by `if (a0 != 0 || a1 == 0) a2++` as compilers emit
 /// it (`bnez a0, inc; bnez a1, past; inc: addi a2; past:`) and a load the compiler stops
 /// before: the increment is both a branch-over's body and a skip's target, and the op after
@@ -687,20 +706,12 @@ fn a_branch_over_whose_body_is_a_skip_target_ends_the_native_code() {
             whole.counters.instret,
             3 * 2 + 4 + u64::from(a0 == 0 && a1 == 0)
         );
-        for max in 1..=whole.counters.instret + 1 {
-            let step = observe::<u64>(&prog, &regs, max, Mode::Step);
-            assert_eq!(
-                observe::<u64>(&prog, &regs, max, Mode::Native),
-                step,
-                "{a0} {a1} {max}"
-            );
-            let step = observe::<u32>(&prog, &regs, max, Mode::Step);
-            assert_eq!(
-                observe::<u32>(&prog, &regs, max, Mode::Native),
-                step,
-                "{a0} {a1} {max}"
-            );
-        }
+        native_as_step_at_every_budget(
+            &prog,
+            &regs,
+            whole.counters.instret + 1,
+            &format!("{a0} {a1}"),
+        );
     }
 }
 
@@ -751,20 +762,7 @@ fn a_loop_rewriting_its_own_body_runs_the_new_code() {
         (whole.regs[Reg::A0 as usize], whole.regs[Reg::A1 as usize]),
         (5, 45)
     );
-    for max in 1..=whole.counters.instret + 1 {
-        let step = observe::<u64>(&prog, &regs, max, Mode::Step);
-        assert_eq!(
-            observe::<u64>(&prog, &regs, max, Mode::Native),
-            step,
-            "{max}"
-        );
-        let step = observe::<u32>(&prog, &regs, max, Mode::Step);
-        assert_eq!(
-            observe::<u32>(&prog, &regs, max, Mode::Native),
-            step,
-            "{max}"
-        );
-    }
+    native_as_step_at_every_budget(&prog, &regs, whole.counters.instret + 1, "");
     // The page is rewritten before the loop's block is first run (the first pass runs
     // through `step` and a block entered past the loop's head), so the loop is left to the
     // interpreter: compiled, it would be compiled afresh on every pass (each store drops
