@@ -158,6 +158,17 @@ macro_rules! dispatch {
     };
 }
 
+impl Policy {
+    /// Whether a hit on the way a fill has just placed leaves the state as it is: true for
+    /// every policy but LFU, whose hits count. (The filled way is the most recently used
+    /// under LRU and tree-PLRU; FIFO and random hits change nothing.) Lets a fast path
+    /// stand on a freshly filled entry without asking [`Replacement::hit_would_change_state`].
+    #[inline(always)]
+    pub fn hit_after_fill_is_free(&self) -> bool {
+        !matches!(self, Policy::Lfu(_))
+    }
+}
+
 impl Replacement for Policy {
     #[inline(always)]
     fn touch(&mut self, set: usize, way: usize) {

@@ -323,6 +323,13 @@ impl Tlb {
         self.policy.hit_would_change_state(slot.set, slot.way)
     }
 
+    /// Whether a hit on an entry right after it was filled changes no replacement state
+    /// (see [`Policy::hit_after_fill_is_free`]).
+    #[inline(always)]
+    pub fn hit_after_fill_is_free(&self) -> bool {
+        self.policy.hit_after_fill_is_free()
+    }
+
     /// Inserts `entry`, replacing an entry for the same page and address space if one is
     /// resident, else an invalid way, else the policy's victim. Returns the evicted valid
     /// entry of another page, if any.

@@ -241,7 +241,8 @@ impl Translator {
     /// Right after the paged access `ctx` hit or filled the L1 entry at `slot`, with its
     /// permission (and D, for a store) granted: holds its page in the fast path if the
     /// next hit on that entry changes no replacement state (see [`crate::fastpath`]) and
-    /// the whole page lies below `phys_size`. The entry is in hand, so nothing is searched.
+    /// the whole page lies below `phys_size`. The entry is in hand, so nothing is searched;
+    /// `filled`: the access has just filled the entry (else it hit it).
     #[inline(always)]
     fn hold_l1(
         &mut self,
@@ -250,6 +251,7 @@ impl Translator {
         slot: Slot,
         entry: &TlbEntry,
         phys_size: u64,
+        filled: bool,
     ) {
         // The hit or fill may have changed the L1's state: drop what stood on the old.
         self.sync_fast_path();
@@ -263,7 +265,10 @@ impl Translator {
         };
         let (perms, dirty) = (entry.perms, entry.dirty);
         let pa_page = entry.translate(ctx.va & !0xfff);
-        if tlb.hit_would_change_state_at(slot)
+        // Right after a fill the policy may vouch for the entry without looking at it.
+        let free = filled && tlb.hit_after_fill_is_free();
+        debug_assert!(!free || !tlb.hit_would_change_state_at(slot));
+        if (!free && tlb.hit_would_change_state_at(slot))
             || pa_page
                 .checked_add(0x1000)
                 .is_none_or(|end| end > phys_size)
@@ -533,7 +538,7 @@ impl Translator {
                 Probe::Hit(slot) => {
                     if let Some(entry) = tlb.entry_at(slot).copied() {
                         if let Some(phys_size) = hold {
-                            self.hold_l1(regs, ctx, slot, &entry, phys_size);
+                            self.hold_l1(regs, ctx, slot, &entry, phys_size, false);
                         }
                         return Ok(Translation {
                             pa: entry.translate(va),
@@ -646,6 +651,7 @@ impl Translator {
     /// Fills the L1 TLB of the access `ctx` with `entry`; `absent`: its lookup of this
     /// access found no entry for the page. With `hold`, then holds the page in the fast
     /// path ([`Translator::hold_l1`]) from the slot the entry went to.
+    #[inline(always)]
     fn fill_l1(
         &mut self,
         regs: &MmuRegs,
@@ -675,7 +681,7 @@ impl Translator {
             }
         }
         if let Some(phys_size) = hold {
-            self.hold_l1(regs, ctx, slot, &entry, phys_size);
+            self.hold_l1(regs, ctx, slot, &entry, phys_size, true);
         }
     }
 }
