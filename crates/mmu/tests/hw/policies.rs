@@ -223,6 +223,48 @@ fn fifo_and_random_hits_never_change_state_and_lfu_counts() {
     assert_eq!(fifo.victim(0), 2);
 }
 
+/// What `hit_after_fill_is_free` vouches for: on random traces of fills, hits and victim
+/// replacements, a hit on a way just filled (or just chosen and filled as a victim) never
+/// changes state, for every policy but LFU, which says no; and LFU's hits after a fill
+/// do change state, so it must.
+#[test]
+fn a_hit_right_after_a_fill_is_free_for_every_policy_but_lfu() {
+    for kind in PolicyKind::ALL {
+        for (sets, ways) in [(1, 1), (1, 4), (2, 3), (4, 12), (3, 16), (1, 33)] {
+            let mut p = Policy::new(kind, sets, ways, 9);
+            assert_eq!(
+                p.hit_after_fill_is_free(),
+                kind != PolicyKind::Lfu,
+                "{kind:?}"
+            );
+            let mut rng = Rng((sets * 64 + ways) as u64);
+            let mut changed_after_fill = 0;
+            for _ in 0..2000 {
+                let set = rng.below(sets as u64) as usize;
+                let way = match rng.below(3) {
+                    0 => {
+                        let way = rng.below(ways as u64) as usize;
+                        p.touch(set, way);
+                        continue;
+                    }
+                    1 => p.replace(set),
+                    _ => {
+                        let way = rng.below(ways as u64) as usize;
+                        p.fill(set, way);
+                        way
+                    }
+                };
+                let changes = p.hit_would_change_state(set, way);
+                if p.hit_after_fill_is_free() {
+                    assert!(!changes, "{kind:?} {sets}x{ways}: set {set} way {way}");
+                }
+                changed_after_fill += u32::from(changes);
+            }
+            assert_eq!(changed_after_fill > 0, kind == PolicyKind::Lfu, "{kind:?}");
+        }
+    }
+}
+
 #[test]
 fn random_policy_is_seeded_and_deterministic() {
     let run = |seed| {
