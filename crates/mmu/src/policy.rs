@@ -293,7 +293,14 @@ pub struct TreePlru {
     path_mask: Vec<u64>,
     /// Per way, `words` words holding the bits a hit on it writes on its path.
     path_value: Vec<u64>,
+    /// For trees of up to [`TABLED_LEAVES`] leaves, the victim of every value of a set's
+    /// node bits, so a fill reads its victim instead of descending the tree (empty for
+    /// larger trees).
+    victims: Vec<u8>,
 }
+
+/// Largest tree whose victims are tabled: 16 leaves, 15 node bits, a 32 KiB table.
+const TABLED_LEAVES: usize = 16;
 
 impl TreePlru {
     /// State for `sets` × `ways`.
@@ -313,14 +320,33 @@ impl TreePlru {
                 }
             });
         }
-        TreePlru {
+        let mut plru = TreePlru {
             ways,
             leaves,
             words,
             bits: vec![0; sets * words],
             path_mask,
             path_value,
+            victims: Vec::new(),
+        };
+        if leaves <= TABLED_LEAVES {
+            plru.victims = (0..1u64 << (leaves - 1))
+                .map(|bits| plru.descend(bits) as u8)
+                .collect();
         }
+        plru
+    }
+
+    /// The victim of a one-word tree whose node bits are `bits`: from the root, go to the
+    /// half each node's bit names. Nodes without state (their upper half holds no way) are
+    /// never written, so they read 0 and send the descent to the lower half; the descent
+    /// is branch-free (node n's children are 2n + 1 and 2n + 2).
+    fn descend(&self, bits: u64) -> usize {
+        let mut node = 0usize;
+        for _ in 0..self.leaves.trailing_zeros() {
+            node = 2 * node + 1 + (bits >> (node & 63) & 1) as usize;
+        }
+        node + 1 - self.leaves
     }
 
     /// Calls `visit(node index within the set's tree, wanted bit)` for every stateful node
@@ -388,15 +414,12 @@ impl Replacement for TreePlru {
     #[inline(always)]
     fn victim(&mut self, set: usize) -> usize {
         if self.words == 1 {
-            // Nodes without state (their upper half holds no way) are never written, so
-            // they read 0 and send the descent to the lower half: no bound check is needed,
-            // and the descent is branch-free (node n's children are 2n + 1 and 2n + 2).
             let bits = self.bits.get(set).copied().unwrap_or(0);
-            let mut node = 0usize;
-            for _ in 0..self.leaves.trailing_zeros() {
-                node = 2 * node + 1 + (bits >> (node & 63) & 1) as usize;
-            }
-            return node + 1 - self.leaves;
+            // A set's bits only ever hold its tree's nodes, so they index the table.
+            return match self.victims.get(bits as usize) {
+                Some(way) => usize::from(*way),
+                None => self.descend(bits),
+            };
         }
         let bits = self
             .bits
