@@ -341,6 +341,7 @@ impl TreePlru {
     /// half each node's bit names. Nodes without state (their upper half holds no way) are
     /// never written, so they read 0 and send the descent to the lower half; the descent
     /// is branch-free (node n's children are 2n + 1 and 2n + 2).
+    #[inline(always)]
     fn descend(&self, bits: u64) -> usize {
         let mut node = 0usize;
         for _ in 0..self.leaves.trailing_zeros() {
