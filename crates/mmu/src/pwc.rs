@@ -237,6 +237,37 @@ impl PageWalkCaches {
     }
 }
 
+impl PageWalkCaches {
+    /// The level-1 pointer covering `va` (next table, global) when level 1's cache holds it
+    /// as its remembered last hit, so that a lookup of `va` would stop at level 1 and change
+    /// no replacement state; nothing is counted (see [`PageWalkCaches::count_level1_hit`]).
+    /// `None` says nothing about whether a lookup would hit.
+    #[inline(always)]
+    pub(crate) fn remembered_level1(
+        &self,
+        format: &Format,
+        va: u64,
+        asid: u16,
+    ) -> Option<(u64, bool)> {
+        if format.levels < 2 {
+            return None;
+        }
+        let shift = format.page_shift(1);
+        let e = self.levels.first()?.as_ref()?.last_hit.as_ref()?;
+        let tag = va >> shift;
+        (e.tag == tag && u32::from(e.shift) == shift && (e.global || e.asid == asid))
+            .then_some((e.next_table, e.global))
+    }
+
+    /// Counts the lookup [`PageWalkCaches::remembered_level1`] answered: one lookup and
+    /// one hit at level 1, as [`WalkCache::lookup`] counts it.
+    #[inline(always)]
+    pub(crate) fn count_level1_hit(&mut self) {
+        self.lookups[0] += 1;
+        self.hits[0] += 1;
+    }
+}
+
 impl WalkCache for PageWalkCaches {
     fn lookup(&mut self, format: &Format, va: u64, asid: u16) -> Option<(u32, u64, bool)> {
         for level in 1..format.levels {

@@ -24,6 +24,8 @@ use crate::tlb::{Slot, Tlb, TlbEntry};
 use crate::walker::{check_permission, walk, Leaf, WalkRequest};
 use atlas_isa::Xlen;
 
+mod quick;
+
 /// Where a translation was resolved, for profilers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Resolved {
@@ -129,6 +131,9 @@ pub struct Translator {
     /// The mode last decoded from `satp`, with the `satp` value and width it came from:
     /// decoding is on every modelled translation, and `satp` rarely changes.
     satp_mode: Option<(u64, Xlen, Mode)>,
+    /// Misses modelled by [`Translator::quick_miss`] (a host-side count, like the fast
+    /// path's hits: not part of the modelled statistics).
+    quick_misses: u64,
 }
 
 fn new_tlb(geometry: Option<Geometry>, seed: u64) -> Option<Tlb> {
@@ -149,6 +154,7 @@ impl Translator {
             fast: FastPath::default(),
             fast_seen: [0; 2],
             satp_mode: None,
+            quick_misses: 0,
             config,
         })
     }
@@ -296,6 +302,7 @@ impl Translator {
     pub fn reset_stats(&mut self) {
         self.stats = MmuStats::default();
         self.fast.hits = Default::default();
+        self.quick_misses = 0;
         self.pwc.lookups = Default::default();
         self.pwc.hits = Default::default();
     }
@@ -307,6 +314,12 @@ impl Translator {
             TlbLevel::L1D => self.l1d.as_ref(),
             TlbLevel::L2 => self.l2.as_ref(),
         }
+    }
+
+    /// TLB misses the fast path's quick miss modelled (see `translate/quick.rs`): a
+    /// host-side count, zero with the fast path off.
+    pub fn quick_misses(&self) -> u64 {
+        self.quick_misses
     }
 
     /// The page-walk caches.
@@ -551,6 +564,11 @@ impl Translator {
                 Probe::Denied(reason) => return Err(self.fault(reason, cycles)),
                 Probe::Absent => l1_absent = true,
                 Probe::Clean => {}
+            }
+        }
+        if let Some(phys_size) = hold.filter(|_| l1_absent) {
+            if let Some(done) = self.quick_miss(mem, regs, ctx, format, phys_size, cycles) {
+                return Ok(done);
             }
         }
 

@@ -6,7 +6,8 @@
 //! that covers them. Every result (value or fault) must match, and so must every counter and
 //! cycle, checked as the run goes and at its end — for every replacement policy, the four
 //! machines and every format. The fast path must serve a share of the accesses, stores
-//! among them, so the comparison is not vacuous. Seeded and deterministic.
+//! among them, and its quick miss (`translate/quick.rs`) must model a share of the TLB
+//! misses, so the comparison is not vacuous. Seeded and deterministic.
 
 use crate::differential::{asid_of, machines, mutation, World, MEM, SPACES};
 use atlas_isa::csr;
@@ -38,9 +39,11 @@ fn access(bus: &mut SystemBus, ctx: AccessCtx, value: u64) -> Result<u64, String
 }
 
 /// Runs `accesses` random accesses on both buses of each machine; returns the fast path's
-/// hits standing for L1 TLB hits, for loads, stores and fetches.
-fn run(format: &'static Format, policy: PolicyKind, seed: u64, accesses: u64) -> [u64; 3] {
+/// hits standing for L1 TLB hits, for loads, stores and fetches, and the TLB misses its
+/// quick miss modelled.
+fn run(format: &'static Format, policy: PolicyKind, seed: u64, accesses: u64) -> ([u64; 3], u64) {
     let mut hits = [0; 3];
+    let mut quick = 0;
     for (m, machine) in machines(policy).iter().enumerate() {
         // Leaves inside physical memory, so that translations reach memory.
         let mut w = World::with_ppn_limit(format, seed + m as u64, MEM >> 12);
@@ -134,6 +137,7 @@ fn run(format: &'static Format, policy: PolicyKind, seed: u64, accesses: u64) ->
             }
         }
         if let Some(t) = buses[0].translator() {
+            quick += t.quick_misses();
             for (n, kind) in
                 hits.iter_mut()
                     .zip([AccessKind::Load, AccessKind::Store, AccessKind::Fetch])
@@ -142,14 +146,25 @@ fn run(format: &'static Format, policy: PolicyKind, seed: u64, accesses: u64) ->
             }
         }
     }
-    hits
+    (hits, quick)
 }
 
 fn check(format: &'static Format, accesses: u64) {
     for (p, policy) in PolicyKind::ALL.into_iter().enumerate() {
         let seed = 0xfa57 + p as u64 * 104_729 + format.kind.index() as u64;
-        let [loads, stores, fetches] = run(format, policy, seed, accesses);
+        let ([loads, stores, fetches], quick) = run(format, policy, seed, accesses);
         let total = 4 * accesses;
+        // The quick miss needs a level-1 page-walk-cache pointer remembered as its last hit
+        // (the linear format has no pointer level; LFU's hits always change its state).
+        if format.kind == FormatKind::Linear || policy == PolicyKind::Lfu {
+            assert_eq!(quick, 0, "{:?} {policy:?}: quick misses", format.kind);
+        } else {
+            assert!(
+                quick > accesses / 200,
+                "{:?} {policy:?}: the quick miss modelled {quick} of {total} accesses",
+                format.kind
+            );
+        }
         for (n, what) in [(loads, "loads"), (stores, "stores"), (fetches, "fetches")] {
             // Under LFU every hit bumps a use count, so no L1 hit is ever state-free.
             if policy == PolicyKind::Lfu {

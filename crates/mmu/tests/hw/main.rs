@@ -5,6 +5,7 @@ mod cycles;
 mod differential;
 mod fastpath_differential;
 mod policies;
+mod quick_miss;
 mod robustness;
 mod tables;
 mod tlb;

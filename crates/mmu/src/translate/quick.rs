@@ -1,0 +1,106 @@
+//! The quick miss: the usual TLB miss of a sweep, modelled in one straight run.
+//!
+//! A miss in both TLBs is the slow path's longest trip: an L2 probe, the general walk loop
+//! and its outcome, the counters of every level, two fills. A sweep over more pages than
+//! the L2 holds takes it on every page, and nearly always the same way: the L2 misses, the
+//! level-1 page-walk cache answers from the pointer it hit last (a hit that changes no
+//! replacement state), and the leaf PTE is one the access may use with no A/D update.
+//! After the L1 lookup has missed, [`Translator::quick_miss`] recognises that case by
+//! reading state only, then makes exactly the changes the slow path would: the same
+//! counters and cycles, the same fills, evictions and fast-path holding. Anything else
+//! declines before changing anything, and the slow path goes on as if it had not looked.
+//!
+//! It runs only with the fast path on, so the tests that compare runs with and without the
+//! fast path (`fastpath_differential.rs`, `tests/all/fastpath.rs`) compare it with the slow
+//! path too, counter for counter; `quick_miss.rs` compares every translation it makes.
+
+use super::{entry_of, Resolved, Translation, Translator};
+use crate::access::AccessCtx;
+use crate::format::Format;
+use crate::phys::PhysMem;
+use crate::regs::MmuRegs;
+use crate::stats::kind_index;
+use crate::walker::{quick_leaf, WalkRequest};
+
+impl Translator {
+    /// The rest of the paged access `ctx` (its VA canonical for `format`) after its L1
+    /// lookup, counted and charged (`cycles` so far), found no entry for the page: the
+    /// translation the slow path would go on to, if it is the usual miss described in
+    /// [`self`](super::quick); `None`, with nothing changed, otherwise. `phys_size`: as
+    /// `hold` of the slow path, which this does too.
+    #[inline(always)]
+    pub(super) fn quick_miss(
+        &mut self,
+        mem: &PhysMem,
+        regs: &MmuRegs,
+        ctx: &AccessCtx,
+        format: &'static Format,
+        phys_size: u64,
+        cycles: u64,
+    ) -> Option<Translation> {
+        let va = ctx.va;
+        let (table, pointer_global) = self.pwc.remembered_level1(format, va, ctx.asid)?;
+        if self.l2.as_ref()?.find_slot(va, ctx.asid).is_some() {
+            return None;
+        }
+        let request = WalkRequest {
+            va,
+            kind: ctx.kind,
+            privilege: ctx.privilege,
+            asid: ctx.asid,
+            sum: regs.sum,
+            mxr: regs.mxr,
+            hardware_ad: self.config.hardware_ad,
+        };
+        let leaf = quick_leaf(mem, format, table, pointer_global, &request)?;
+
+        // From here on, what the slow path does for this miss, in its order.
+        let k = kind_index(ctx.kind);
+        let latencies = self.config.latencies;
+        let l2_counters = &mut self.stats.l2;
+        if let (Some(a), Some(m)) = (
+            l2_counters.accesses.get_mut(k),
+            l2_counters.misses.get_mut(k),
+        ) {
+            *a += 1;
+            *m += 1;
+        }
+        let charged = &mut self.stats.cycles;
+        charged.l2 += latencies.l2_lookup;
+        charged.pwc += latencies.pwc_lookup;
+        charged.pte_reads += latencies.pte_read;
+        self.pwc.count_level1_hit();
+        if let Some(n) = self
+            .stats
+            .walks
+            .get_mut(format.kind.index())
+            .and_then(|row| row.get_mut(1))
+        {
+            *n += 1;
+        }
+        self.stats.pte_reads += 1;
+        self.stats.pte_reads_by_level[0] += 1;
+
+        let entry = entry_of(&leaf, va, ctx.asid);
+        if let Some(l2) = self.l2.as_mut() {
+            if l2.fill_absent(entry).1 {
+                if let Some(n) = self.stats.l2.evictions.get_mut(k) {
+                    *n += 1;
+                }
+            }
+        }
+        self.fill_l1(regs, ctx, k, entry, true, Some(phys_size));
+        self.quick_misses += 1;
+        Some(Translation {
+            pa: leaf.pa,
+            cycles: cycles + latencies.l2_lookup + latencies.pwc_lookup + latencies.pte_read,
+            resolved: Resolved::Walk {
+                pte_reads: 1,
+                leaf_level: 0,
+                pwc_hit_level: Some(1),
+                ad_written: false,
+            },
+            page_shift: leaf.page_shift,
+        })
+    }
+}
