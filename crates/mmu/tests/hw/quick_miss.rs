@@ -7,7 +7,8 @@
 //! The sweeps run over more pages than the L2 holds, so nearly every access misses, and the
 //! leaves mix those the quick miss takes with every kind it must leave to the slow path:
 //! clean pages under stores, pages with A clear, supervisor pages, execute-only pages,
-//! global pages, invalid PTEs and a 2 MiB superpage (which puts two page sizes in the TLBs).
+//! global pages, invalid PTEs and a superpage (which puts two page sizes in the TLBs), under
+//! Sv32, Sv39, Sv48 and Sv57.
 
 use crate::tables::{ctx, Tables};
 use atlas_mmu::config::Geometry;
@@ -18,7 +19,7 @@ use atlas_mmu::{AccessKind, Format, MmuConfig, PolicyKind, Privilege, Translator
 const BASE: u64 = 0x4000_0000;
 /// 4 KiB pages swept: four 2 MiB ranges, more than the modern L2's 1536 entries.
 const PAGES: u64 = 2048;
-/// A 2 MiB superpage right after them.
+/// A superpage (2 MiB, or 4 MiB under Sv32) right after them.
 const SUPERPAGE: u64 = BASE + PAGES * 4096;
 
 /// The leaf flags of page `i`: mostly the usual user page with A and D set.
@@ -99,7 +100,7 @@ fn sweep(format: &'static Format, policy: PolicyKind) -> (u64, u64) {
 
 #[test]
 fn the_quick_miss_translates_as_the_slow_path_does() {
-    for format in [&Format::SV39, &Format::SV48, &Format::SV57] {
+    for format in [&Format::SV32, &Format::SV39, &Format::SV48, &Format::SV57] {
         for policy in PolicyKind::ALL {
             let (quick, accesses) = sweep(format, policy);
             if policy == PolicyKind::Lfu {
