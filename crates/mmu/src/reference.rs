@@ -35,15 +35,7 @@ impl ReferenceTranslator {
                 root,
                 linear_len,
             } => {
-                let request = WalkRequest {
-                    va: ctx.va,
-                    kind: ctx.kind,
-                    privilege: ctx.privilege,
-                    asid: ctx.asid,
-                    sum: regs.sum,
-                    mxr: regs.mxr,
-                    hardware_ad: self.hardware_ad,
-                };
+                let request = WalkRequest::of(ctx, regs, self.hardware_ad);
                 walk(mem, format, root, linear_len, &request, &mut NoWalkCache)
                     .result
                     .map(|leaf| leaf.pa)

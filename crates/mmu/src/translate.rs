@@ -600,15 +600,7 @@ impl Translator {
             cycles += self.config.latencies.pwc_lookup;
             self.stats.cycles.pwc += self.config.latencies.pwc_lookup;
         }
-        let request = WalkRequest {
-            va,
-            kind: ctx.kind,
-            privilege: ctx.privilege,
-            asid: ctx.asid,
-            sum: regs.sum,
-            mxr: regs.mxr,
-            hardware_ad: self.config.hardware_ad,
-        };
+        let request = WalkRequest::of(ctx, regs, self.config.hardware_ad);
         let outcome = walk(mem, format, root, linear_len, &request, &mut self.pwc);
         let reads = u64::from(outcome.pte_reads);
         if let Some(row) = self.stats.walks.get_mut(format.kind.index()) {

@@ -2,11 +2,12 @@
 //! format and Sv32/39/48/57 alike. Comments name the steps of the privileged spec's "Virtual
 //! Address Translation Process" (section 4.3.2 / 12.3.2 in recent versions).
 
-use crate::access::{AccessKind, Privilege};
+use crate::access::{AccessCtx, AccessKind, Privilege};
 use crate::fault::{Denied, TranslateReason};
 use crate::format::{Format, PAGE_SHIFT};
 use crate::phys::PhysMem;
 use crate::pte::{Perms, Pte, PTE_A, PTE_D, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X};
+use crate::regs::MmuRegs;
 
 /// What the walker needs to know about the access.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +26,22 @@ pub struct WalkRequest {
     pub mxr: bool,
     /// Set A/D in hardware (else fault when they need setting).
     pub hardware_ad: bool,
+}
+
+impl WalkRequest {
+    /// The walk of the access `ctx` under the status bits of `regs` (SUM, MXR), on hardware
+    /// that sets A/D itself when `hardware_ad`.
+    pub fn of(ctx: &AccessCtx, regs: &MmuRegs, hardware_ad: bool) -> WalkRequest {
+        WalkRequest {
+            va: ctx.va,
+            kind: ctx.kind,
+            privilege: ctx.privilege,
+            asid: ctx.asid,
+            sum: regs.sum,
+            mxr: regs.mxr,
+            hardware_ad,
+        }
+    }
 }
 
 /// A successful walk: the leaf and the translation it gives.

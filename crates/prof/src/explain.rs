@@ -407,15 +407,7 @@ impl Explainer {
                 return;
             }
         }
-        let request = WalkRequest {
-            va: ctx.va,
-            kind: ctx.kind,
-            privilege: ctx.privilege,
-            asid: ctx.asid,
-            sum: b.regs.sum,
-            mxr: b.regs.mxr,
-            hardware_ad: t.config().hardware_ad,
-        };
+        let request = WalkRequest::of(ctx, b.regs, t.config().hardware_ad);
         let mut steps = StepWriter {
             format,
             lines: Vec::new(),

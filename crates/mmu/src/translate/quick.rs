@@ -43,15 +43,7 @@ impl Translator {
         if self.l2.as_ref()?.find_slot(va, ctx.asid).is_some() {
             return None;
         }
-        let request = WalkRequest {
-            va,
-            kind: ctx.kind,
-            privilege: ctx.privilege,
-            asid: ctx.asid,
-            sum: regs.sum,
-            mxr: regs.mxr,
-            hardware_ad: self.config.hardware_ad,
-        };
+        let request = WalkRequest::of(ctx, regs, self.config.hardware_ad);
         let leaf = quick_leaf(mem, format, table, pointer_global, &request)?;
 
         // From here on, what the slow path does for this miss, in its order.
