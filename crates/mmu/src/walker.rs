@@ -502,32 +502,40 @@ impl QuickLeaf {
 mod tests {
     use super::*;
 
+    /// A request of every access kind, privilege, SUM and MXR (36 in all; the VA, ASID and
+    /// A/D setting do not bear on permissions).
+    fn every_request() -> impl Iterator<Item = WalkRequest> {
+        let privileges = [Privilege::User, Privilege::Supervisor, Privilege::Machine];
+        AccessKind::ALL.into_iter().flat_map(move |kind| {
+            privileges.into_iter().flat_map(move |privilege| {
+                [(false, false), (false, true), (true, false), (true, true)]
+                    .into_iter()
+                    .map(move |(sum, mxr)| WalkRequest {
+                        va: 0,
+                        kind,
+                        privilege,
+                        asid: 0,
+                        sum,
+                        mxr,
+                        hardware_ad: true,
+                    })
+            })
+        })
+    }
+
     /// The walker's quick grant agrees with [`check_permission`] on every R/W/X/U
     /// combination, access kind, privilege, SUM and MXR: it grants exactly what the full
     /// rules grant.
     #[test]
     fn the_quick_grant_agrees_with_the_permission_rules() {
-        let privileges = [Privilege::User, Privilege::Supervisor, Privilege::Machine];
         let mut granted = 0;
         for bits in 0..16u64 {
             let raw = PTE_V | bits << 1;
-            for kind in AccessKind::ALL {
-                for privilege in privileges {
-                    for (sum, mxr) in [(false, false), (false, true), (true, false), (true, true)] {
-                        let req = WalkRequest {
-                            va: 0,
-                            kind,
-                            privilege,
-                            asid: 0,
-                            sum,
-                            mxr,
-                            hardware_ad: true,
-                        };
-                        let full = check_permission(Pte(raw).perms(), kind, privilege, sum, mxr);
-                        assert_eq!(grants(raw, &req), full.is_none(), "{raw:#x} {req:?}");
-                        granted += u32::from(full.is_none());
-                    }
-                }
+            for req in every_request() {
+                let (kind, privilege, sum, mxr) = (req.kind, req.privilege, req.sum, req.mxr);
+                let full = check_permission(Pte(raw).perms(), kind, privilege, sum, mxr);
+                assert_eq!(grants(raw, &req), full.is_none(), "{raw:#x} {req:?}");
+                granted += u32::from(full.is_none());
             }
         }
         assert_eq!(granted, 192);
@@ -541,40 +549,24 @@ mod tests {
     #[test]
     fn the_quick_leaf_takes_only_what_the_steps_accept() {
         let format = &crate::format::Format::SV39;
-        let privileges = [Privilege::User, Privilege::Supervisor, Privilege::Machine];
         let mut taken = 0;
         for low in 0..256u64 {
             for raw in [low, low | 1 << 60] {
                 let pte = Pte(raw);
-                for kind in AccessKind::ALL {
-                    for privilege in privileges {
-                        for (sum, mxr) in
-                            [(false, false), (false, true), (true, false), (true, true)]
-                        {
-                            let req = WalkRequest {
-                                va: 0,
-                                kind,
-                                privilege,
-                                asid: 0,
-                                sum,
-                                mxr,
-                                hardware_ad: false,
-                            };
-                            if !QuickLeaf::of(&req, format.reserved_mask).takes(raw) {
-                                continue;
-                            }
-                            taken += 1;
-                            let accepted = pte.valid()
-                                && (pte.readable() || !pte.writable())
-                                && raw & format.reserved_mask == 0
-                                && pte.is_leaf()
-                                && check_permission(pte.perms(), kind, privilege, sum, mxr)
-                                    .is_none()
-                                && pte.accessed()
-                                && (kind != AccessKind::Store || pte.dirty());
-                            assert!(accepted, "{raw:#x} {req:?}");
-                        }
+                for req in every_request() {
+                    if !QuickLeaf::of(&req, format.reserved_mask).takes(raw) {
+                        continue;
                     }
+                    taken += 1;
+                    let (kind, privilege, sum, mxr) = (req.kind, req.privilege, req.sum, req.mxr);
+                    let accepted = pte.valid()
+                        && (pte.readable() || !pte.writable())
+                        && raw & format.reserved_mask == 0
+                        && pte.is_leaf()
+                        && check_permission(pte.perms(), kind, privilege, sum, mxr).is_none()
+                        && pte.accessed()
+                        && (kind != AccessKind::Store || pte.dirty());
+                    assert!(accepted, "{raw:#x} {req:?}");
                 }
             }
         }
