@@ -197,9 +197,11 @@ impl Pwc {
 pub struct PageWalkCaches {
     /// Index 0 is level 1.
     levels: [Option<Pwc>; PWC_LEVELS],
-    /// Lookups that reached each level's cache (index 0 is level 1).
+    /// Lookups that reached each level's cache (index 0 is level 1), but for those the
+    /// translator's quick misses answered from [`PageWalkCaches::remembered_level1`]: it
+    /// counts those itself, and `Translator::stats` has the sum.
     pub lookups: [u64; PWC_LEVELS],
-    /// Hits per level (index 0 is level 1).
+    /// Hits per level (index 0 is level 1), as `lookups`.
     pub hits: [u64; PWC_LEVELS],
 }
 
@@ -240,7 +242,7 @@ impl PageWalkCaches {
 impl PageWalkCaches {
     /// The level-1 pointer covering `va` (next table, global) when level 1's cache holds it
     /// as its remembered last hit, so that a lookup of `va` would stop at level 1 and change
-    /// no replacement state; nothing is counted (see [`PageWalkCaches::count_level1_hit`]).
+    /// no replacement state; nothing is counted (the caller counts the lookup and its hit).
     /// `None` says nothing about whether a lookup would hit.
     #[inline(always)]
     pub(crate) fn remembered_level1(
@@ -257,14 +259,6 @@ impl PageWalkCaches {
         let tag = va >> shift;
         (e.tag == tag && u32::from(e.shift) == shift && (e.global || e.asid == asid))
             .then_some((e.next_table, e.global))
-    }
-
-    /// Counts the lookup [`PageWalkCaches::remembered_level1`] answered: one lookup and
-    /// one hit at level 1, as [`WalkCache::lookup`] counts it.
-    #[inline(always)]
-    pub(crate) fn count_level1_hit(&mut self) {
-        self.lookups[0] += 1;
-        self.hits[0] += 1;
     }
 }
 

@@ -131,9 +131,11 @@ pub struct Translator {
     /// The mode last decoded from `satp`, with the `satp` value and width it came from:
     /// decoding is on every modelled translation, and `satp` rarely changes.
     satp_mode: Option<(u64, Xlen, Mode)>,
-    /// Misses modelled by [`Translator::quick_miss`] (a host-side count, like the fast
-    /// path's hits: not part of the modelled statistics).
-    quick_misses: u64,
+    /// Misses modelled by [`Translator::quick_miss`], by format
+    /// ([`crate::format::FormatKind::index`]) and access kind: each stands for the same
+    /// counters and cycles, added in when the statistics are read
+    /// ([`Translator::fold_quick_misses`]), as the fast path's hits are.
+    quick_counts: [[u64; 3]; 5],
 }
 
 fn new_tlb(geometry: Option<Geometry>, seed: u64) -> Option<Tlb> {
@@ -154,7 +156,7 @@ impl Translator {
             fast: FastPath::default(),
             fast_seen: [0; 2],
             satp_mode: None,
-            quick_misses: 0,
+            quick_counts: [[0; 3]; 5],
             config,
         })
     }
@@ -170,7 +172,34 @@ impl Translator {
         stats.pwc_lookups = self.pwc.lookups;
         stats.pwc_hits = self.pwc.hits;
         self.add_fast_hits(&mut stats);
+        self.fold_quick_misses(&mut stats);
         stats
+    }
+
+    /// Counts the quick misses as the slow path counts such a miss: an L2 lookup that
+    /// misses, a PWC lookup that hits at level 1, a walk of one PTE read at level 0, and
+    /// their cycles.
+    fn fold_quick_misses(&self, stats: &mut MmuStats) {
+        let lat = self.config.latencies;
+        for (format, row) in self.quick_counts.iter().enumerate() {
+            for (k, &n) in row.iter().enumerate() {
+                for field in [&mut stats.l2.accesses, &mut stats.l2.misses] {
+                    if let Some(count) = field.get_mut(k) {
+                        *count += n;
+                    }
+                }
+                if let Some(walks) = stats.walks.get_mut(format).and_then(|w| w.get_mut(1)) {
+                    *walks += n;
+                }
+                stats.pwc_lookups[0] += n;
+                stats.pwc_hits[0] += n;
+                stats.pte_reads += n;
+                stats.pte_reads_by_level[0] += n;
+                stats.cycles.l2 += n * lat.l2_lookup;
+                stats.cycles.pwc += n * lat.pwc_lookup;
+                stats.cycles.pte_reads += n * lat.pte_read;
+            }
+        }
     }
 
     /// Counts the fast path's hits as the modelled translations they stand for.
@@ -302,7 +331,7 @@ impl Translator {
     pub fn reset_stats(&mut self) {
         self.stats = MmuStats::default();
         self.fast.hits = Default::default();
-        self.quick_misses = 0;
+        self.quick_counts = [[0; 3]; 5];
         self.pwc.lookups = Default::default();
         self.pwc.hits = Default::default();
     }
@@ -319,7 +348,7 @@ impl Translator {
     /// TLB misses the fast path's quick miss modelled (see `translate/quick.rs`): a
     /// host-side count, zero with the fast path off.
     pub fn quick_misses(&self) -> u64 {
-        self.quick_misses
+        self.quick_counts.iter().flatten().sum()
     }
 
     /// The page-walk caches.

@@ -46,33 +46,19 @@ impl Translator {
         let request = WalkRequest::of(ctx, regs, self.config.hardware_ad);
         let leaf = quick_leaf(mem, format, table, pointer_global, &request)?;
 
-        // From here on, what the slow path does for this miss, in its order.
+        // From here on, what the slow path does for this miss, in its order. Its counters
+        // and cycles (the L2 miss, the PWC hit, the one PTE read and the walk) are the same
+        // for every quick miss of a format and kind: one count stands for them all, and
+        // `fold_quick_misses` adds them in when the statistics are read.
         let k = kind_index(ctx.kind);
         let latencies = self.config.latencies;
-        let l2_counters = &mut self.stats.l2;
-        if let (Some(a), Some(m)) = (
-            l2_counters.accesses.get_mut(k),
-            l2_counters.misses.get_mut(k),
-        ) {
-            *a += 1;
-            *m += 1;
-        }
-        let charged = &mut self.stats.cycles;
-        charged.l2 += latencies.l2_lookup;
-        charged.pwc += latencies.pwc_lookup;
-        charged.pte_reads += latencies.pte_read;
-        self.pwc.count_level1_hit();
         if let Some(n) = self
-            .stats
-            .walks
+            .quick_counts
             .get_mut(format.kind.index())
-            .and_then(|row| row.get_mut(1))
+            .and_then(|row| row.get_mut(k))
         {
             *n += 1;
         }
-        self.stats.pte_reads += 1;
-        self.stats.pte_reads_by_level[0] += 1;
-
         let entry = entry_of(&leaf, va, ctx.asid);
         if let Some(l2) = self.l2.as_mut() {
             if l2.fill_absent(entry).1 {
@@ -82,7 +68,6 @@ impl Translator {
             }
         }
         self.fill_l1(regs, ctx, k, entry, true, Some(phys_size));
-        self.quick_misses += 1;
         Some(Translation {
             pa: leaf.pa,
             cycles: cycles + latencies.l2_lookup + latencies.pwc_lookup + latencies.pte_read,
