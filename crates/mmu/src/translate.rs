@@ -595,17 +595,23 @@ impl Translator {
                 Probe::Clean => {}
             }
         }
-        if let Some(phys_size) = hold.filter(|_| l1_absent) {
-            if let Some(done) = self.quick_miss(mem, regs, ctx, format, phys_size, cycles) {
-                return Ok(done);
-            }
-        }
+
+        // With the fast path on, the quick miss; else, or if it declines, the L2 probe (with
+        // the quick miss's search of the L2, if it made one).
+        let l2_found = match hold.filter(|_| l1_absent) {
+            Some(phys_size) => match self.quick_miss(mem, regs, ctx, format, phys_size, cycles) {
+                Ok(done) => return Ok(done),
+                Err(found) => found,
+            },
+            None => None,
+        };
 
         // L2.
         if let Some(tlb) = self.l2.as_mut() {
             cycles += self.config.latencies.l2_lookup;
             self.stats.cycles.l2 += self.config.latencies.l2_lookup;
-            match probe(tlb, &mut self.stats.l2, k, regs, ctx) {
+            let found = l2_found.unwrap_or_else(|| tlb.find_slot(va, ctx.asid));
+            match probe_found(tlb, found, &mut self.stats.l2, k, regs, ctx) {
                 // A hit's slot holds its entry (`probe` just read it there).
                 Probe::Hit(slot) => {
                     if let Some(entry) = tlb.entry_at(slot).copied() {
@@ -737,9 +743,26 @@ enum Probe {
     Clean,
 }
 
+/// Looks `ctx` up in `tlb`, counting the lookup in `counters` (row `k`) and telling the
+/// policy of a hit.
 #[inline(always)]
 fn probe(
     tlb: &mut Tlb,
+    counters: &mut TlbCounters,
+    k: usize,
+    regs: &MmuRegs,
+    ctx: &AccessCtx,
+) -> Probe {
+    let found = tlb.find_slot(ctx.va, ctx.asid);
+    probe_found(tlb, found, counters, k, regs, ctx)
+}
+
+/// [`probe`] with the search done: `found` is `tlb.find_slot` of the access, made with no
+/// change to `tlb` since.
+#[inline(always)]
+fn probe_found(
+    tlb: &mut Tlb,
+    found: Option<Slot>,
     counters: &mut TlbCounters,
     k: usize,
     regs: &MmuRegs,
@@ -751,7 +774,7 @@ fn probe(
         }
     };
     bump(&mut counters.accesses);
-    let Some(slot) = tlb.find_slot(ctx.va, ctx.asid) else {
+    let Some(slot) = found else {
         bump(&mut counters.misses);
         return Probe::Absent;
     };

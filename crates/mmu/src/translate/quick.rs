@@ -5,10 +5,12 @@
 //! the L2 holds takes it on every page, and nearly always the same way: the L2 misses, the
 //! level-1 page-walk cache answers from the pointer it hit last (a hit that changes no
 //! replacement state), and the leaf PTE is one the access may use with no A/D update.
-//! After the L1 lookup has missed, [`Translator::quick_miss`] recognises that case by
-//! reading state only, then makes exactly the changes the slow path would: the same
-//! counters and cycles, the same fills, evictions and fast-path holding. Anything else
-//! declines before changing anything, and the slow path goes on as if it had not looked.
+//! After the L1 lookup has missed, [`Translator::quick_miss`] searches the L2 (the slow
+//! path's L2 probe then uses that search, so an L2 hit does not search twice) and
+//! recognises that case by reading state only, then makes
+//! exactly the changes the slow path would: the same counters and cycles, the same fills,
+//! evictions and fast-path holding. Anything else declines before changing anything, and
+//! the slow path goes on as if it had not looked.
 //!
 //! It runs only with the fast path on, so the tests that compare runs with and without the
 //! fast path (`fastpath_differential.rs`, `tests/all/fastpath.rs`) compare it with the slow
@@ -20,14 +22,16 @@ use crate::format::Format;
 use crate::phys::PhysMem;
 use crate::regs::MmuRegs;
 use crate::stats::kind_index;
+use crate::tlb::Slot;
 use crate::walker::{quick_leaf, WalkRequest};
 
 impl Translator {
     /// The rest of the paged access `ctx` (its VA canonical for `format`) after its L1
     /// lookup, counted and charged (`cycles` so far), found no entry for the page: the
     /// translation the slow path would go on to, if it is the usual miss described in
-    /// [`self`](super::quick); `None`, with nothing changed, otherwise. `phys_size`: as
-    /// `hold` of the slow path, which this does too.
+    /// [`self`](super::quick). Otherwise, with nothing changed, `Err` of what its search
+    /// of the L2 found (`Tlb::find_slot`), for the slow path's L2 probe; `Err(None)` if
+    /// there is no L2. `phys_size`: as `hold` of the slow path, which this does too.
     #[inline(always)]
     pub(super) fn quick_miss(
         &mut self,
@@ -37,14 +41,23 @@ impl Translator {
         format: &'static Format,
         phys_size: u64,
         cycles: u64,
-    ) -> Option<Translation> {
+    ) -> Result<Translation, Option<Option<Slot>>> {
         let va = ctx.va;
-        let (table, pointer_global) = self.pwc.remembered_level1(format, va, ctx.asid)?;
-        if self.l2.as_ref()?.find_slot(va, ctx.asid).is_some() {
-            return None;
+        let Some(l2) = self.l2.as_ref() else {
+            return Err(None);
+        };
+        let found = l2.find_slot(va, ctx.asid);
+        if found.is_some() {
+            return Err(Some(found));
         }
+        let declined = Err(Some(None));
+        let Some((table, pointer_global)) = self.pwc.remembered_level1(format, va, ctx.asid) else {
+            return declined;
+        };
         let request = WalkRequest::of(ctx, regs, self.config.hardware_ad);
-        let leaf = quick_leaf(mem, format, table, pointer_global, &request)?;
+        let Some(leaf) = quick_leaf(mem, format, table, pointer_global, &request) else {
+            return declined;
+        };
 
         // From here on, what the slow path does for this miss, in its order. Its counters
         // and cycles (the L2 miss, the PWC hit, the one PTE read and the walk) are the same
@@ -68,7 +81,7 @@ impl Translator {
             }
         }
         self.fill_l1(regs, ctx, k, entry, true, Some(phys_size));
-        Some(Translation {
+        Ok(Translation {
             pa: leaf.pa,
             cycles: cycles + latencies.l2_lookup + latencies.pwc_lookup + latencies.pte_read,
             resolved: Resolved::Walk {
