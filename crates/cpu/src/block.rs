@@ -217,30 +217,6 @@ macro_rules! block_ops {
             }
         }
 
-        /// The load or store of native code's op `i` of code `code` at `addr` (storing
-        /// `value`), one copy per size as the op loop's, so the bus's access of that size
-        /// is a plain copy; `None` for an op that is neither.
-        #[inline(always)]
-        pub(crate) fn native_memory<X: Word, B: Bus>(
-            m: &mut crate::native::AccessEnv<'_, X, B>,
-            code: OpCode,
-            i: usize,
-            addr: u64,
-            value: u64,
-        ) -> Option<atlas_jit::Access> {
-            Some(match code {
-                $(OpCode::$ld => {
-                    const ACCESS: (u8, bool) = access_of(OpCode::$ld);
-                    crate::native::native_load::<X, B, { ACCESS.0 }, { ACCESS.1 }>(m, i, addr)
-                })*
-                $(OpCode::$st => {
-                    const ACCESS: (u8, bool) = access_of(OpCode::$st);
-                    crate::native::native_store::<X, B, { ACCESS.0 }>(m, i, addr, value)
-                })*
-                _ => return None,
-            })
-        }
-
         /// What an op of `code` is to its block.
         fn lower_role(code: OpCode) -> Role {
             match code {

@@ -1,6 +1,6 @@
 //! Running a block's loop as native code ([`atlas_jit`]) inside the hot loop. The code
 //! serves the loads and stores that are fast-path hits itself, from what the bus lends
-//! ([`Bus::direct_memory`]); it hands the others back through [`LoopMemory::access`], which
+//! ([`Bus::direct_memory`]); it hands the others back through [`LoopMemory::load`] and [`LoopMemory::store`], which
 //! does them as the op loop does.
 //!
 //! Whatever the code counted is folded into the same places the op loop counts into (the
@@ -8,7 +8,7 @@
 //! where the op loop would end it, as the same [`Exit`]; a load or store does what
 //! [`Cpu::block_load`] and [`Cpu::block_store`] do, in the same order.
 
-use crate::block::{native_memory, BlockRun, Op, OpCode};
+use crate::block::{BlockRun, Op, OpCode};
 use crate::cost::{Costs, Counters};
 use crate::hot::{after_data_access, data_access_cost, loaded_value, BlockEnv, Exit, Flow};
 use crate::{Cpu, Trap, Word};
@@ -149,14 +149,15 @@ impl<X: Word> Cpu<X> {
 }
 
 impl<X: Word, B: Bus> LoopMemory for AccessEnv<'_, X, B> {
-    /// The load or store `ops[i]` of native code at `addr` (storing `value`), as the op
-    /// loop does it ([`native_load`], [`native_store`]). An op that is neither (never
-    /// compiled as one) traps, which cannot happen.
-    fn access(&mut self, i: usize, addr: u64, value: u64) -> Access {
-        let Some(op) = self.ops.get(i) else {
-            return Access::trap();
-        };
-        native_memory(self, op.code, i, addr, value).unwrap_or_else(Access::trap)
+    /// The load `ops[i]` of native code at `addr`, as the op loop does it ([`native_load`]).
+    fn load<const SIZE: u8, const SIGNED: bool>(&mut self, i: usize, addr: u64) -> Access {
+        native_load::<X, B, SIZE, SIGNED>(self, i, addr)
+    }
+
+    /// The store `ops[i]` of native code at `addr`, as the op loop does it
+    /// ([`native_store`]).
+    fn store<const SIZE: u8>(&mut self, i: usize, addr: u64, value: u64) -> Access {
+        native_store::<X, B, SIZE>(self, i, addr, value)
     }
 
     fn direct(&mut self) -> Option<DirectMemory<'_>> {

@@ -17,7 +17,7 @@
 //! the code itself, from the tables, hit counters, physical memory and code-watch bitmap
 //! the caller lends ([`LoopMemory::direct`]), counted exactly as the bus counts a hit;
 //! anything else — a miss, a misaligned access, a store to a page of decoded instructions,
-//! an access past memory — is handed to the caller ([`LoopMemory::access`]), which does it
+//! an access past memory — is handed to the caller ([`LoopMemory::load`], [`LoopMemory::store`]), which does it
 //! as the interpreter would and says whether the run goes on. The caller folds the counts
 //! into its own, so nothing can differ.
 //!
@@ -231,9 +231,10 @@ pub struct LoopState {
     /// fast path's own hit counts when the code returns; the hart's counts and cycles are
     /// the caller's to add ([`LoopState::loads`], [`LoopState::stores`]).
     pub served: [[u64; HIT_CLASSES]; 2],
-    /// The access function's trampoline and its argument, for the call in progress (set
-    /// by [`LoopCode::run_with`]; 0 otherwise, when code with loads or stores never runs).
-    access_fn: usize,
+    /// The access functions' trampolines, one per [`access_slot`], and their argument,
+    /// for the call in progress (set by [`LoopCode::run_with`]; 0 otherwise, when code
+    /// with loads or stores never runs).
+    access_fns: [usize; ACCESS_SLOTS],
     access_env: usize,
     /// What [`LoopMemory::direct`] lent, as addresses: valid from when it was lent until
     /// the next call of the access function (which lends them again), unused after.
@@ -285,15 +286,37 @@ impl Direct {
     }
 }
 
-/// What code with loads and stores needs from its caller.
+/// Kinds of access the code hands back, each to its own function: loads of 1, 2, 4 and 8
+/// bytes, zero- or sign-extended, and stores of each size.
+pub(crate) const ACCESS_SLOTS: usize = 12;
+
+/// The slot of the access function for a load (`store` false; sign-extended if `signed`) or
+/// a store of `size` bytes (1, 2, 4 or 8): loads `2 * log2(size) + signed`, stores
+/// `8 + log2(size)`.
+#[cfg_attr(not(all(target_arch = "x86_64", unix)), allow(dead_code))]
+pub(crate) const fn access_slot(store: bool, size: u8, signed: bool) -> usize {
+    let log = (size.trailing_zeros() & 3) as usize;
+    if store {
+        8 + log
+    } else {
+        2 * log + signed as usize
+    }
+}
+
+/// What code with loads and stores needs from its caller. The code calls a function made
+/// for the kind and size of each access, so that the caller need not look the operation
+/// up to learn what it is.
 pub trait LoopMemory {
-    /// Does the load or store operation `op` at `addr` (storing `value`) that the code did
-    /// not serve itself, as the interpreter would, and says whether the run goes on, stops
-    /// after it or traps there.
-    fn access(&mut self, op: usize, addr: u64, value: u64) -> Access;
+    /// Does the load of `SIZE` bytes (sign-extended if `SIGNED`) by operation `op` at
+    /// `addr` that the code did not serve itself, as the interpreter would, and says
+    /// whether the run goes on, stops after it or traps there.
+    fn load<const SIZE: u8, const SIGNED: bool>(&mut self, op: usize, addr: u64) -> Access;
+
+    /// [`LoopMemory::load`] for a store of the low `SIZE` bytes of `value`.
+    fn store<const SIZE: u8>(&mut self, op: usize, addr: u64, value: u64) -> Access;
 
     /// What the code may use to serve fast-path hits itself until the next
-    /// [`LoopMemory::access`]; `None` to serve none.
+    /// [`LoopMemory::load`] or [`LoopMemory::store`]; `None` to serve none.
     fn direct(&mut self) -> Option<DirectMemory<'_>>;
 }
 
@@ -301,7 +324,11 @@ pub trait LoopMemory {
 struct NoMemory;
 
 impl LoopMemory for NoMemory {
-    fn access(&mut self, _op: usize, _addr: u64, _value: u64) -> Access {
+    fn load<const SIZE: u8, const SIGNED: bool>(&mut self, _op: usize, _addr: u64) -> Access {
+        Access::trap()
+    }
+
+    fn store<const SIZE: u8>(&mut self, _op: usize, _addr: u64, _value: u64) -> Access {
         Access::trap()
     }
 
@@ -323,7 +350,7 @@ impl LoopState {
             runs: [0; MAX_EXITS],
             skips: [0; MAX_EXITS],
             served: [[0; HIT_CLASSES]; 2],
-            access_fn: 0,
+            access_fns: [0; ACCESS_SLOTS],
             access_env: 0,
             direct: Direct::none(),
         }
@@ -353,7 +380,7 @@ mod state_offset {
     pub const RUNS: usize = offset_of!(LoopState, runs);
     pub const SKIPS: usize = offset_of!(LoopState, skips);
     pub const SERVED: usize = offset_of!(LoopState, served);
-    pub const ACCESS_FN: usize = offset_of!(LoopState, access_fn);
+    pub const ACCESS_FNS: usize = offset_of!(LoopState, access_fns);
     pub const ACCESS_ENV: usize = offset_of!(LoopState, access_env);
     const DIRECT: usize = offset_of!(LoopState, direct);
     pub const TABLES: usize = DIRECT + offset_of!(Direct, tables);
@@ -464,7 +491,7 @@ impl LoopCode {
     /// [`LoopCode::run`] for code that may hold loads and stores. An aligned access whose
     /// page `memory` lends a fast-path entry for ([`LoopMemory::direct`]) is served by the
     /// code itself, counted in the fast path's hits and in [`LoopState::loads`] or
-    /// [`LoopState::stores`]; any other goes to [`LoopMemory::access`], which reports
+    /// [`LoopState::stores`]; any other goes to [`LoopMemory::load`] or [`LoopMemory::store`], which reports
     /// whether the run goes on, stops after it ([`Stopped::After`]) or traps there
     /// ([`Stopped::Trapped`]).
     pub fn run_with<W: GuestWord, M: LoopMemory>(
@@ -519,6 +546,101 @@ mod tests {
         });
         ops.push(end);
         ops
+    }
+
+    /// Memory that lends nothing, so every access comes back through its function, and
+    /// records what each call was: (op, store, size, signed, address, value).
+    #[derive(Default)]
+    struct Recording {
+        calls: Vec<(usize, bool, u8, bool, u64, u64)>,
+    }
+
+    impl LoopMemory for Recording {
+        fn load<const SIZE: u8, const SIGNED: bool>(&mut self, op: usize, addr: u64) -> Access {
+            self.calls.push((op, false, SIZE, SIGNED, addr, 0));
+            Access::go_on(op as u64)
+        }
+
+        fn store<const SIZE: u8>(&mut self, op: usize, addr: u64, value: u64) -> Access {
+            self.calls.push((op, true, SIZE, false, addr, value));
+            Access::go_on(0)
+        }
+
+        fn direct(&mut self) -> Option<DirectMemory<'_>> {
+            None
+        }
+    }
+
+    #[test]
+    fn each_load_and_store_calls_the_function_of_its_own_kind_and_size() {
+        // Every kind of access, each at its own offset from a0: loads into a1, stores of a2.
+        let shapes: Vec<(bool, u8, bool)> = [1, 2, 4, 8]
+            .into_iter()
+            .flat_map(|size| {
+                [
+                    (false, size, false),
+                    (false, size, true),
+                    (true, size, false),
+                ]
+            })
+            .collect();
+        let accesses = shapes
+            .iter()
+            .enumerate()
+            .map(|(k, &(store, size, signed))| {
+                let imm = 16 * k as i32;
+                if store {
+                    LoopOp::Store {
+                        rs1: Reg::A0,
+                        rs2: Reg::A2,
+                        imm,
+                        size,
+                    }
+                } else {
+                    LoopOp::Load {
+                        rd: Reg::A1,
+                        rs1: Reg::A0,
+                        imm,
+                        size,
+                        signed,
+                    }
+                }
+            });
+        let mut ops: Vec<LoopOp> = accesses.collect();
+        ops.push(LoopOp::AluImm {
+            op: AluImmOp::Addi,
+            rd: COUNTER,
+            rs1: COUNTER,
+            imm: -1,
+        });
+        let len = ops.len() as u32 + 1;
+        ops.push(LoopOp::Branch {
+            op: BranchOp::Bne,
+            rs1: COUNTER,
+            rs2: Reg::Zero,
+            exit: 0,
+            taken: Taken::Loop { len },
+        });
+        ops.push(LoopOp::Fall);
+        let code = LoopCode::compile(&ops, len, Xlen::X64).expect("compiles");
+        let mut regs = [0u64; 32];
+        regs[COUNTER.num() as usize] = 1;
+        regs[Reg::A0.num() as usize] = 0x1000;
+        regs[Reg::A2.num() as usize] = 0xabcd;
+        let mut memory = Recording::default();
+        let stopped = code.run_with(&mut regs, &mut LoopState::new(100, 0), &mut memory);
+        assert_eq!(stopped, Some(Stopped::At(ops.len() - 1)));
+        let expected: Vec<_> = shapes
+            .iter()
+            .enumerate()
+            .map(|(k, &(store, size, signed))| {
+                let value = if store { 0xabcd } else { 0 };
+                (k, store, size, signed, 0x1000 + 16 * k as u64, value)
+            })
+            .collect();
+        assert_eq!(memory.calls, expected);
+        // The last load's value (its op index) is in a1.
+        assert_eq!(regs[Reg::A1.num() as usize], 10);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! the same counts several times faster (README, "Speed"), which is the measured reason.
 #![allow(unsafe_code)]
 
-use crate::{Access, Direct, GuestWord, LoopMemory, LoopState};
+use crate::{Access, Direct, GuestWord, LoopMemory, LoopState, ACCESS_SLOTS};
 
 /// A mapping holding one compiled loop, read-only and executable.
 #[derive(Debug)]
@@ -65,7 +65,7 @@ impl NativeCode {
         memory: &mut M,
     ) -> u64 {
         state.direct = Direct::of(memory.direct());
-        state.access_fn = trampoline::<M> as Trampoline as usize;
+        state.access_fns = trampolines::<M>();
         state.access_env = (memory as *mut M).cast::<libc::c_void>() as usize;
         // SAFETY: the mapping holds a whole function emitted by `crate::emit` for the width
         // of `W` (checked by `LoopCode::run_with`), made executable in `new`. That function
@@ -73,8 +73,9 @@ impl NativeCode {
         // uses, keeps the stack balanced and 16-byte aligned at its calls, and saves the
         // caller-saved registers it needs across them), reads and writes only the 32 `W`s
         // at its first argument, the `LoopState` at its second (fixed offsets inside both)
-        // and the memory `state.direct` describes, and calls only `state.access_fn` with
-        // `state.access_env` (set just above to the trampoline for `M` and to `memory`). It
+        // and the memory `state.direct` describes, and calls only the `state.access_fns`
+        // with `state.access_env` (set just above to the trampolines for `M` and to
+        // `memory`), each for a load or store of the kind and size of its slot. It
         // returns on every path: `LoopCode::run_with` enters only with a budget holding the
         // block, and every branch back to the entry first takes off at least one
         // instruction (`emit::covered` admits a loop branch only as its run's last retired
@@ -96,7 +97,7 @@ impl NativeCode {
         // and distinct from one another, so the trampoline's `&mut M` aliases nothing the
         // code touches but through the loan it renews.
         let stopped = unsafe { entry(regs.as_mut_ptr().cast::<u8>(), state) };
-        state.access_fn = 0;
+        state.access_fns = [0; ACCESS_SLOTS];
         state.access_env = 0;
         state.direct = Direct::none();
         // The hits the code served, into the fast path's counts (with nothing lent, the code
@@ -117,14 +118,33 @@ impl NativeCode {
 type Trampoline =
     unsafe extern "sysv64" fn(*mut libc::c_void, *mut LoopState, u64, u64, u64) -> Access;
 
-/// Calls the access function of the `M` at `env`, then lends its direct memory again into
-/// the `LoopState` at `state`. A panic inside cannot unwind through the compiled code: it
-/// aborts the process (the function is `extern "sysv64"`, which does not unwind).
+/// The access functions for memory `M`, one per slot ([`crate::access_slot`]).
+pub(crate) fn trampolines<M: LoopMemory>() -> [usize; ACCESS_SLOTS] {
+    [
+        trampoline::<M, 0> as Trampoline as usize,
+        trampoline::<M, 1> as Trampoline as usize,
+        trampoline::<M, 2> as Trampoline as usize,
+        trampoline::<M, 3> as Trampoline as usize,
+        trampoline::<M, 4> as Trampoline as usize,
+        trampoline::<M, 5> as Trampoline as usize,
+        trampoline::<M, 6> as Trampoline as usize,
+        trampoline::<M, 7> as Trampoline as usize,
+        trampoline::<M, 8> as Trampoline as usize,
+        trampoline::<M, 9> as Trampoline as usize,
+        trampoline::<M, 10> as Trampoline as usize,
+        trampoline::<M, 11> as Trampoline as usize,
+    ]
+}
+
+/// Calls the access function of slot `SLOT` ([`crate::access_slot`]) of the `M` at `env`,
+/// then lends its direct memory again into the `LoopState` at `state`. A panic inside
+/// cannot unwind through the compiled code: it aborts the process (the function is
+/// `extern "sysv64"`, which does not unwind).
 ///
 /// # Safety
 /// `env` must point to an `M` and `state` to a `LoopState` that nothing else uses during
 /// the call.
-unsafe extern "sysv64" fn trampoline<M: LoopMemory>(
+unsafe extern "sysv64" fn trampoline<M: LoopMemory, const SLOT: usize>(
     env: *mut libc::c_void,
     state: *mut LoopState,
     op: u64,
@@ -135,7 +155,22 @@ unsafe extern "sysv64" fn trampoline<M: LoopMemory>(
     // the code, unused by it until the code returns; only that code calls this, during
     // that call, passing both on.
     let (memory, state) = unsafe { (&mut *env.cast::<M>(), &mut *state) };
-    let result = memory.access(op as usize, addr, value);
+    let op = op as usize;
+    // `SLOT` is a constant: each trampoline is one arm.
+    let result = match SLOT {
+        0 => memory.load::<1, false>(op, addr),
+        1 => memory.load::<1, true>(op, addr),
+        2 => memory.load::<2, false>(op, addr),
+        3 => memory.load::<2, true>(op, addr),
+        4 => memory.load::<4, false>(op, addr),
+        5 => memory.load::<4, true>(op, addr),
+        6 => memory.load::<8, false>(op, addr),
+        7 => memory.load::<8, true>(op, addr),
+        8 => memory.store::<1>(op, addr, value),
+        9 => memory.store::<2>(op, addr, value),
+        10 => memory.store::<4>(op, addr, value),
+        _ => memory.store::<8>(op, addr, value),
+    };
     state.direct = Direct::of(memory.direct());
     result
 }

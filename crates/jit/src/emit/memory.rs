@@ -153,7 +153,11 @@ impl Emitter {
         self.asm.load(true, RCX, Rm::Reg(RAX));
         self.asm.mov_imm(false, RDX, index);
         self.asm.load(true, RDI, state(off::ACCESS_ENV));
-        self.asm.load(true, RAX, state(off::ACCESS_FN));
+        let slot = match access {
+            Access::Load { size, signed, .. } => crate::access_slot(false, size, signed),
+            Access::Store { size, .. } => crate::access_slot(true, size, false),
+        };
+        self.asm.load(true, RAX, state(off::ACCESS_FNS + 8 * slot));
         self.asm.call(RAX);
         // The status comes back in rdx, which is restored below.
         self.asm.load(true, RCX, Rm::Reg(RDX));
