@@ -523,13 +523,18 @@ mod tests {
 
     /// `loop: addi a0, a0, 3; [extra]; addi t0, t0, -1; bne t0, zero, loop; <end>`.
     fn counting_loop(extra: Option<LoopOp>, end: LoopOp) -> Vec<LoopOp> {
-        let mut ops = vec![LoopOp::AluImm {
+        let mut body = vec![LoopOp::AluImm {
             op: AluImmOp::Addi,
             rd: Reg::A0,
             rs1: Reg::A0,
             imm: 3,
         }];
-        ops.extend(extra);
+        body.extend(extra);
+        looping(body, end)
+    }
+
+    /// `loop: <body>; addi t0, t0, -1; bne t0, zero, loop; <end>`.
+    fn looping(mut ops: Vec<LoopOp>, end: LoopOp) -> Vec<LoopOp> {
         ops.push(LoopOp::AluImm {
             op: AluImmOp::Addi,
             rd: COUNTER,
@@ -606,22 +611,8 @@ mod tests {
                     }
                 }
             });
-        let mut ops: Vec<LoopOp> = accesses.collect();
-        ops.push(LoopOp::AluImm {
-            op: AluImmOp::Addi,
-            rd: COUNTER,
-            rs1: COUNTER,
-            imm: -1,
-        });
-        let len = ops.len() as u32 + 1;
-        ops.push(LoopOp::Branch {
-            op: BranchOp::Bne,
-            rs1: COUNTER,
-            rs2: Reg::Zero,
-            exit: 0,
-            taken: Taken::Loop { len },
-        });
-        ops.push(LoopOp::Fall);
+        let ops = looping(accesses.collect(), LoopOp::Fall);
+        let len = ops.len() as u32 - 1;
         let code = LoopCode::compile(&ops, len, Xlen::X64).expect("compiles");
         let mut regs = [0u64; 32];
         regs[COUNTER.num() as usize] = 1;
