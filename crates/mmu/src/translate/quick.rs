@@ -5,9 +5,11 @@
 //! the L2 holds takes it on every page, and nearly always the same way: the L2 misses, the
 //! level-1 page-walk cache answers from the pointer it hit last (a hit that changes no
 //! replacement state), and the leaf PTE is one the access may use with no A/D update.
-//! After the L1 lookup has missed, [`Translator::quick_miss`] searches the L2 (the slow
-//! path's L2 probe then uses that search, so an L2 hit does not search twice) and
-//! recognises that case by reading state only, then makes
+//! After the L1 lookup has missed, [`Translator::quick_miss`] searches the L2. An L2 hit
+//! whose entry grants the access with no D update (a working set larger than the L1 but
+//! not the L2) is modelled here too, as the hit and L1 fill the slow path makes; any other
+//! L2 hit goes to the slow path's L2 probe with this search, so it does not search twice.
+//! A miss in the L2 is recognised as the usual miss by reading state only, then makes
 //! exactly the changes the slow path would: the same counters and cycles, the same fills,
 //! evictions and fast-path holding. Anything else declines before changing anything, and
 //! the slow path goes on as if it had not looked.
@@ -17,13 +19,13 @@
 //! path too, counter for counter; `quick_miss.rs` compares every translation it makes.
 
 use super::{entry_of, Resolved, Translation, Translator};
-use crate::access::AccessCtx;
+use crate::access::{AccessCtx, AccessKind};
 use crate::format::Format;
 use crate::phys::PhysMem;
 use crate::regs::MmuRegs;
 use crate::stats::kind_index;
 use crate::tlb::Slot;
-use crate::walker::{quick_leaf, WalkRequest};
+use crate::walker::{check_permission, quick_leaf, WalkRequest};
 
 impl Translator {
     /// The rest of the paged access `ctx` (its VA canonical for `format`) after its L1
@@ -47,8 +49,10 @@ impl Translator {
             return Err(None);
         };
         let found = l2.find_slot(va, ctx.asid);
-        if found.is_some() {
-            return Err(Some(found));
+        if let Some(slot) = found {
+            return self
+                .quick_l2_hit(regs, ctx, slot, phys_size, cycles)
+                .ok_or(Some(found));
         }
         let declined = Err(Some(None));
         let Some((table, pointer_global)) = self.pwc.remembered_level1(format, va, ctx.asid) else {
@@ -91,6 +95,40 @@ impl Translator {
                 ad_written: false,
             },
             page_shift: leaf.page_shift,
+        })
+    }
+
+    /// The rest of the paged access `ctx` after its L1 lookup missed and its L2 search
+    /// found the entry at `slot`: the L2 hit and L1 fill the slow path would make, if the
+    /// entry grants the access with no D update. Otherwise `None`, with nothing changed.
+    /// The hit's counters and cycles are one count (`quick_l2_hits`), added in by
+    /// `fold_quick_l2_hits`.
+    #[inline(always)]
+    fn quick_l2_hit(
+        &mut self,
+        regs: &MmuRegs,
+        ctx: &AccessCtx,
+        slot: Slot,
+        phys_size: u64,
+        cycles: u64,
+    ) -> Option<Translation> {
+        let l2 = self.l2.as_mut()?;
+        let entry = *l2.entry_at(slot)?;
+        let denied = check_permission(entry.perms, ctx.kind, ctx.privilege, regs.sum, regs.mxr);
+        if denied.is_some() || (ctx.kind == AccessKind::Store && !entry.dirty) {
+            return None;
+        }
+        l2.touch(slot);
+        let k = kind_index(ctx.kind);
+        if let Some(n) = self.quick_l2_hits.get_mut(k) {
+            *n += 1;
+        }
+        self.fill_l1(regs, ctx, k, entry, true, Some(phys_size));
+        Some(Translation {
+            pa: entry.translate(ctx.va),
+            cycles: cycles + self.config.latencies.l2_lookup,
+            resolved: Resolved::L2,
+            page_shift: u32::from(entry.page_shift),
         })
     }
 }
