@@ -78,12 +78,7 @@ impl Pte {
     /// The leaf's permissions, as a TLB entry keeps them.
     #[inline]
     pub const fn perms(self) -> Perms {
-        Perms {
-            read: self.readable(),
-            write: self.writable(),
-            execute: self.executable(),
-            user: self.user(),
-        }
+        Perms::of_pte(self.0)
     }
     /// Builds a PTE from a PPN and flag bits (a helper for OS code and tests).
     #[inline]
@@ -92,15 +87,64 @@ impl Pte {
     }
 }
 
-/// The permission bits of a leaf PTE.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub struct Perms {
+/// The permission bits of a leaf PTE: R, W, X and U, kept at their places in the PTE, so
+/// taking them from a PTE is one mask and a TLB entry carries them in one byte.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Perms(u8);
+
+impl Perms {
+    /// The PTE bits a `Perms` keeps.
+    const BITS: u64 = PTE_R | PTE_W | PTE_X | PTE_U;
+
+    /// The permissions of the PTE `raw` (its other bits ignored).
+    #[inline]
+    pub const fn of_pte(raw: u64) -> Perms {
+        // Every kept bit is below bit 8.
+        Perms((raw & Perms::BITS) as u8)
+    }
+
+    /// Permissions with R, W, X and U as given.
+    pub const fn new(read: bool, write: bool, execute: bool, user: bool) -> Perms {
+        Perms::of_pte(
+            (read as u64 * PTE_R)
+                | (write as u64 * PTE_W)
+                | (execute as u64 * PTE_X)
+                | (user as u64 * PTE_U),
+        )
+    }
+
     /// R.
-    pub read: bool,
+    #[inline]
+    pub const fn read(self) -> bool {
+        self.0 as u64 & PTE_R != 0
+    }
+
     /// W.
-    pub write: bool,
+    #[inline]
+    pub const fn write(self) -> bool {
+        self.0 as u64 & PTE_W != 0
+    }
+
     /// X.
-    pub execute: bool,
+    #[inline]
+    pub const fn execute(self) -> bool {
+        self.0 as u64 & PTE_X != 0
+    }
+
     /// U.
-    pub user: bool,
+    #[inline]
+    pub const fn user(self) -> bool {
+        self.0 as u64 & PTE_U != 0
+    }
+}
+
+impl std::fmt::Debug for Perms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Perms")
+            .field("read", &self.read())
+            .field("write", &self.write())
+            .field("execute", &self.execute())
+            .field("user", &self.user())
+            .finish()
+    }
 }

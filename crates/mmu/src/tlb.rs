@@ -146,12 +146,7 @@ const EMPTY_ENTRY: TlbEntry = TlbEntry {
     page_shift: 0,
     asid: 0,
     global: false,
-    perms: Perms {
-        read: false,
-        write: false,
-        execute: false,
-        user: false,
-    },
+    perms: Perms::new(false, false, false, false),
     dirty: false,
     level: 0,
     page_base: 0,

@@ -169,8 +169,8 @@ pub fn check_permission(
     mxr: bool,
 ) -> Option<Denied> {
     let by_privilege = match privilege {
-        Privilege::User if !perms.user => Some(Denied::SupervisorPage),
-        Privilege::Supervisor | Privilege::Machine if perms.user => match kind {
+        Privilege::User if !perms.user() => Some(Denied::SupervisorPage),
+        Privilege::Supervisor | Privilege::Machine if perms.user() => match kind {
             AccessKind::Fetch => Some(Denied::SupervisorFetchFromUserPage),
             _ if !sum => Some(Denied::UserPageWithoutSum),
             _ => None,
@@ -178,9 +178,11 @@ pub fn check_permission(
         _ => None,
     };
     by_privilege.or(match kind {
-        AccessKind::Fetch if !perms.execute => Some(Denied::NotExecutable),
-        AccessKind::Load if !(perms.read || (mxr && perms.execute)) => Some(Denied::NotReadable),
-        AccessKind::Store if !perms.write => Some(Denied::NotWritable),
+        AccessKind::Fetch if !perms.execute() => Some(Denied::NotExecutable),
+        AccessKind::Load if !(perms.read() || (mxr && perms.execute())) => {
+            Some(Denied::NotReadable)
+        }
+        AccessKind::Store if !perms.write() => Some(Denied::NotWritable),
         _ => None,
     })
 }

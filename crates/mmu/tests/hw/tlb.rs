@@ -11,12 +11,7 @@ fn entry(va: u64, page_shift: u8, asid: u16, global: bool) -> TlbEntry {
         page_shift,
         asid,
         global,
-        perms: Perms {
-            read: true,
-            write: true,
-            execute: false,
-            user: true,
-        },
+        perms: Perms::new(true, true, false, true),
         dirty: true,
         level: (page_shift - 12) / 9,
         page_base: 0x4000_0000 + (va >> page_shift << page_shift & 0xfff_ffff),
