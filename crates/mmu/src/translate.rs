@@ -558,6 +558,7 @@ impl Translator {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     fn translate_paged(
         &mut self,
         mem: &mut PhysMem,
@@ -578,7 +579,6 @@ impl Translator {
         // Whether the L1 / L2 lookup found no entry at all for the page (a fill then needs
         // no search for one to replace).
         let mut l1_absent = false;
-        let mut l2_absent = false;
 
         // L1.
         let l1 = if fetch {
@@ -624,6 +624,38 @@ impl Translator {
             },
             None => None,
         };
+        let after_l1 = AfterL1 {
+            cycles,
+            l1_absent,
+            l2_found,
+        };
+        self.translate_paged_rest(mem, regs, ctx, format, root, linear_len, hold, after_l1)
+    }
+
+    /// The rest of [`Translator::translate_paged`] after the L1 lookup and the quick miss:
+    /// the L2 probe and the walk. Out of line: the common cases end before it, and the
+    /// part before it is inlined into every access function.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn translate_paged_rest(
+        &mut self,
+        mem: &mut PhysMem,
+        regs: &MmuRegs,
+        ctx: &AccessCtx,
+        format: &'static Format,
+        root: u64,
+        linear_len: Option<u64>,
+        hold: Option<u64>,
+        after_l1: AfterL1,
+    ) -> Result<Translation, TranslateFault> {
+        let AfterL1 {
+            mut cycles,
+            l1_absent,
+            l2_found,
+        } = after_l1;
+        let va = ctx.va;
+        let k = kind_index(ctx.kind);
+        let mut l2_absent = false;
 
         // L2.
         if let Some(tlb) = self.l2.as_mut() {
@@ -748,6 +780,15 @@ impl Translator {
             self.hold_l1(regs, ctx, slot, &entry, phys_size, true);
         }
     }
+}
+
+/// Where a paged translation stands after its L1 lookup (and the quick miss, if it
+/// declined): the cycles charged so far, whether the L1 had no entry for the page, and
+/// the quick miss's search of the L2 (`None` if it made none).
+struct AfterL1 {
+    cycles: u64,
+    l1_absent: bool,
+    l2_found: Option<Option<Slot>>,
 }
 
 /// The result of looking an access up in one TLB.
