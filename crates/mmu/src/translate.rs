@@ -877,8 +877,22 @@ fn sibling_kind(regs: &MmuRegs, ctx: &AccessCtx, perms: Perms, dirty: bool) -> O
         AccessKind::Load => AccessKind::Store,
         AccessKind::Store => AccessKind::Load,
     };
-    let denied = check_permission(perms, kind, ctx.privilege, regs.sum, regs.mxr).is_some();
-    (!denied && (kind != AccessKind::Store || dirty)).then_some(kind)
+    hit_allows(regs, kind, ctx.privilege, perms, dirty).then_some(kind)
+}
+
+/// Whether an entry with `perms` (and D as `dirty`) serves an access of `kind` at
+/// `privilege` as a hit: its permission granted and, for a store, D already set (a store
+/// to a clean entry walks to set it).
+#[inline(always)]
+pub(super) fn hit_allows(
+    regs: &MmuRegs,
+    kind: AccessKind,
+    privilege: Privilege,
+    perms: Perms,
+    dirty: bool,
+) -> bool {
+    check_permission(perms, kind, privilege, regs.sum, regs.mxr).is_none()
+        && (kind != AccessKind::Store || dirty)
 }
 
 fn entry_of(leaf: &Leaf, va: u64, asid: u16) -> TlbEntry {

@@ -18,14 +18,14 @@
 //! fast path (`fastpath_differential.rs`, `tests/all/fastpath.rs`) compare it with the slow
 //! path too, counter for counter; `quick_miss.rs` compares every translation it makes.
 
-use super::{entry_of, Resolved, Translation, Translator};
-use crate::access::{AccessCtx, AccessKind};
+use super::{entry_of, hit_allows, Resolved, Translation, Translator};
+use crate::access::AccessCtx;
 use crate::format::Format;
 use crate::phys::PhysMem;
 use crate::regs::MmuRegs;
 use crate::stats::kind_index;
 use crate::tlb::Slot;
-use crate::walker::{check_permission, quick_leaf, WalkRequest};
+use crate::walker::{quick_leaf, WalkRequest};
 
 impl Translator {
     /// The rest of the paged access `ctx` (its VA canonical for `format`) after its L1
@@ -102,7 +102,7 @@ impl Translator {
     /// found the entry at `slot`: the L2 hit and L1 fill the slow path would make, if the
     /// entry grants the access with no D update. Otherwise `None`, with nothing changed.
     /// The hit's counters and cycles are one count (`quick_l2_hits`), added in by
-    /// `fold_quick_l2_hits`.
+    /// `fold_quick_misses`.
     #[inline(always)]
     fn quick_l2_hit(
         &mut self,
@@ -114,8 +114,7 @@ impl Translator {
     ) -> Option<Translation> {
         let l2 = self.l2.as_mut()?;
         let entry = *l2.entry_at(slot)?;
-        let denied = check_permission(entry.perms, ctx.kind, ctx.privilege, regs.sum, regs.mxr);
-        if denied.is_some() || (ctx.kind == AccessKind::Store && !entry.dirty) {
+        if !hit_allows(regs, ctx.kind, ctx.privilege, entry.perms, entry.dirty) {
             return None;
         }
         l2.touch(slot);
