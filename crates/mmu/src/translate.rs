@@ -24,6 +24,8 @@ use crate::tlb::{Slot, Tlb, TlbEntry};
 use crate::walker::{check_permission, walk, Leaf, WalkRequest};
 use atlas_isa::Xlen;
 
+mod counts;
+mod hold;
 mod quick;
 
 /// Where a translation was resolved, for profilers.
@@ -170,185 +172,6 @@ impl Translator {
         &self.config
     }
 
-    /// Every counter, with the page-walk-cache counters brought up to date.
-    pub fn stats(&self) -> MmuStats {
-        let mut stats = self.stats.clone();
-        stats.pwc_lookups = self.pwc.lookups;
-        stats.pwc_hits = self.pwc.hits;
-        self.add_fast_hits(&mut stats);
-        self.fold_quick_misses(&mut stats);
-        stats
-    }
-
-    /// Counts the quick misses as the slow path counts such a miss: an L2 lookup that
-    /// misses, a PWC lookup that hits at level 1, a walk of one PTE read at level 0, and
-    /// their cycles; and the quick misses' L2 hits as L2 lookups that hit.
-    fn fold_quick_misses(&self, stats: &mut MmuStats) {
-        let lat = self.config.latencies;
-        for (k, &n) in self.quick_l2_hits.iter().enumerate() {
-            for field in [&mut stats.l2.accesses, &mut stats.l2.hits] {
-                if let Some(count) = field.get_mut(k) {
-                    *count += n;
-                }
-            }
-            stats.cycles.l2 += n * lat.l2_lookup;
-        }
-        for (format, row) in self.quick_counts.iter().enumerate() {
-            for (k, &n) in row.iter().enumerate() {
-                for field in [&mut stats.l2.accesses, &mut stats.l2.misses] {
-                    if let Some(count) = field.get_mut(k) {
-                        *count += n;
-                    }
-                }
-                if let Some(walks) = stats.walks.get_mut(format).and_then(|w| w.get_mut(1)) {
-                    *walks += n;
-                }
-                stats.pwc_lookups[0] += n;
-                stats.pwc_hits[0] += n;
-                stats.pte_reads += n;
-                stats.pte_reads_by_level[0] += n;
-                stats.cycles.l2 += n * lat.l2_lookup;
-                stats.cycles.pwc += n * lat.pwc_lookup;
-                stats.cycles.pte_reads += n * lat.pte_read;
-            }
-        }
-    }
-
-    /// Counts the fast path's hits as the modelled translations they stand for.
-    fn add_fast_hits(&self, stats: &mut MmuStats) {
-        let lat = self.config.latencies;
-        for kind in AccessKind::ALL {
-            let k = kind_index(kind);
-            let bare = self.fast.hits_of(kind, HitClass::Bare);
-            let bounded = self.fast.hits_of(kind, HitClass::BaseBounds);
-            let l1 = self.fast.hits_of(kind, HitClass::L1);
-            if let Some(n) = stats.translations.get_mut(k) {
-                *n += bare + bounded + l1;
-            }
-            stats.cycles.base_bounds += bounded * lat.base_bounds;
-            stats.cycles.l1 += l1 * lat.l1_lookup;
-            let counters = if kind == AccessKind::Fetch {
-                &mut stats.l1i
-            } else {
-                &mut stats.l1d
-            };
-            for field in [&mut counters.accesses, &mut counters.hits] {
-                if let Some(n) = field.get_mut(k) {
-                    *n += l1;
-                }
-            }
-        }
-    }
-
-    /// Translation cycles of the fast path's hits (what the modelled hits would have
-    /// charged), which the bus adds to its own count.
-    #[inline]
-    pub fn fast_path_cycles(&self) -> u64 {
-        let lat = self.config.latencies;
-        AccessKind::ALL
-            .into_iter()
-            .map(|kind| {
-                self.fast.hits_of(kind, HitClass::BaseBounds) * lat.base_bounds
-                    + self.fast.hits_of(kind, HitClass::L1) * lat.l1_lookup
-            })
-            .sum()
-    }
-
-    /// The fast path (for its switch and hit counts).
-    pub fn fast_path(&self) -> &FastPath {
-        &self.fast
-    }
-
-    /// The fast path, mutable: the bus looks accesses up in it and flushes it when the MMU
-    /// registers change.
-    #[inline(always)]
-    pub fn fast_path_mut(&mut self) -> &mut FastPath {
-        &mut self.fast
-    }
-
-    /// Holds the unpaged page of `ctx` (bare or base-bounds: `pa_page` is where it starts)
-    /// in the fast path as `class`, if it lies wholly below `phys_size`. Neither mode checks
-    /// the kind of a data access, so a load's page is held for stores too, and a store's for
-    /// loads: a sweep that loads and then stores each page takes the slow path once a page.
-    #[inline(always)]
-    fn hold_unpaged(&mut self, ctx: &AccessCtx, pa_page: u64, class: HitClass, phys_size: u64) {
-        if pa_page
-            .checked_add(0x1000)
-            .is_some_and(|end| end <= phys_size)
-        {
-            let also = match ctx.kind {
-                AccessKind::Fetch => None,
-                AccessKind::Load => Some(AccessKind::Store),
-                AccessKind::Store => Some(AccessKind::Load),
-            };
-            self.fast.fill_with(ctx, also, pa_page, class);
-        }
-    }
-
-    /// Right after the paged access `ctx` hit or filled the L1 entry at `slot`, with its
-    /// permission (and D, for a store) granted: holds its page in the fast path if the
-    /// next hit on that entry changes no replacement state (see [`crate::fastpath`]) and
-    /// the whole page lies below `phys_size`. The entry is in hand, so nothing is searched;
-    /// `filled`: the access has just filled the entry (else it hit it).
-    #[inline(always)]
-    fn hold_l1(
-        &mut self,
-        regs: &MmuRegs,
-        ctx: &AccessCtx,
-        slot: Slot,
-        entry: &TlbEntry,
-        phys_size: u64,
-        filled: bool,
-    ) {
-        // The hit or fill may have changed the L1's state: drop what stood on the old.
-        self.sync_fast_path();
-        let tlb = if ctx.kind == AccessKind::Fetch {
-            &self.l1i
-        } else {
-            &self.l1d
-        };
-        let Some(tlb) = tlb.as_ref() else {
-            return;
-        };
-        let (perms, dirty) = (entry.perms, entry.dirty);
-        let pa_page = entry.translate(ctx.va & !0xfff);
-        // Right after a fill the policy may vouch for the entry without looking at it.
-        let free = filled && tlb.hit_after_fill_is_free();
-        debug_assert!(!free || !tlb.hit_would_change_state_at(slot));
-        if (!free && tlb.hit_would_change_state_at(slot))
-            || pa_page
-                .checked_add(0x1000)
-                .is_none_or(|end| end > phys_size)
-        {
-            return;
-        }
-        let sibling = sibling_kind(regs, ctx, perms, dirty);
-        self.fast.fill_with(ctx, sibling, pa_page, HitClass::L1);
-    }
-
-    /// Drops fast-path entries whose L1 TLB changed since they were filled.
-    #[inline]
-    fn sync_fast_path(&mut self) {
-        let generations = [&self.l1i, &self.l1d].map(|t| t.as_ref().map_or(0, Tlb::generation));
-        if generations[0] != self.fast_seen[0] {
-            self.fast.flush_kind(AccessKind::Fetch);
-        }
-        if generations[1] != self.fast_seen[1] {
-            self.fast.flush_data();
-        }
-        self.fast_seen = generations;
-    }
-
-    /// Zeroes every counter (the cached translations stay).
-    pub fn reset_stats(&mut self) {
-        self.stats = MmuStats::default();
-        self.fast.hits = Default::default();
-        self.quick_counts = [[0; 3]; 5];
-        self.quick_l2_hits = [0; 3];
-        self.pwc.lookups = Default::default();
-        self.pwc.hits = Default::default();
-    }
-
     /// One TLB, if configured.
     pub fn tlb(&self, level: TlbLevel) -> Option<&Tlb> {
         match level {
@@ -358,51 +181,9 @@ impl Translator {
         }
     }
 
-    /// TLB misses the fast path's quick miss modelled (see `translate/quick.rs`): a
-    /// host-side count, zero with the fast path off.
-    pub fn quick_misses(&self) -> u64 {
-        self.quick_counts.iter().flatten().sum()
-    }
-
-    /// L2 hits the quick miss modelled (see `translate/quick.rs`): a host-side count, zero
-    /// with the fast path off.
-    pub fn quick_l2_hits(&self) -> u64 {
-        self.quick_l2_hits.iter().sum()
-    }
-
     /// The page-walk caches.
     pub fn pwc(&self) -> &PageWalkCaches {
         &self.pwc
-    }
-
-    /// For a fast path: `None` unless `ctx` is a paged access that would hit its L1 TLB with
-    /// the permission granted and no D update needed; else whether that hit would change the
-    /// modelled replacement state (see [`Tlb::hit_would_change_state`]).
-    pub fn l1_hit_would_change_state(&self, regs: &MmuRegs, ctx: &AccessCtx) -> Option<bool> {
-        self.l1_usable_entry(regs, ctx).map(|(changes, _)| changes)
-    }
-
-    /// The L1 entry a paged access `ctx` would hit with its permission granted (and, for a
-    /// store, D set), with whether that hit would change replacement state.
-    fn l1_usable_entry(&self, regs: &MmuRegs, ctx: &AccessCtx) -> Option<(bool, TlbEntry)> {
-        let Mode::Paged { format, .. } = regs.mode(ctx.privilege) else {
-            return None;
-        };
-        if !format.is_canonical(ctx.va) {
-            return None;
-        }
-        let tlb = if ctx.kind == AccessKind::Fetch {
-            self.l1i.as_ref()
-        } else {
-            self.l1d.as_ref()
-        }?;
-        let (slot, entry) = tlb.find(ctx.va, ctx.asid)?;
-        if check_permission(entry.perms, ctx.kind, ctx.privilege, regs.sum, regs.mxr).is_some()
-            || (ctx.kind == AccessKind::Store && !entry.dirty)
-        {
-            return None;
-        }
-        Some((tlb.hit_would_change_state_at(slot), entry))
     }
 
     /// `sfence.vma`: drops cached translations in every TLB and PWC (`va` None: all
@@ -863,21 +644,6 @@ fn probe_found(
     }
     bump(&mut counters.misses);
     Probe::Clean
-}
-
-/// Loads and stores share the L1 data TLB: when a load's (store's) entry may be held for a
-/// state-free hit, a store (load) of the page hits the same entry without state change too,
-/// and may be held as well if its own permission (and D, for a store) allows. A sweep that
-/// loads and then stores each page so serves the store from the fast path. Returns that
-/// other kind, if it may be held.
-#[inline(always)]
-fn sibling_kind(regs: &MmuRegs, ctx: &AccessCtx, perms: Perms, dirty: bool) -> Option<AccessKind> {
-    let kind = match ctx.kind {
-        AccessKind::Fetch => return None,
-        AccessKind::Load => AccessKind::Store,
-        AccessKind::Store => AccessKind::Load,
-    };
-    hit_allows(regs, kind, ctx.privilege, perms, dirty).then_some(kind)
 }
 
 /// Whether an entry with `perms` (and D as `dirty`) serves an access of `kind` at
