@@ -150,13 +150,15 @@ impl<X: Word> Cpu<X> {
 
 impl<X: Word, B: Bus> LoopMemory for AccessEnv<'_, X, B> {
     /// The load `ops[i]` of native code at `addr`, as the op loop does it ([`native_load`]).
+    /// Inlined into its trampoline, which is already one per kind and size (measured: 882
+    /// -> 874 host instructions a pagewalk touch).
     #[inline(always)]
     fn load<const SIZE: u8, const SIGNED: bool>(&mut self, i: usize, addr: u64) -> Access {
         native_load::<X, B, SIZE, SIGNED>(self, i, addr)
     }
 
     /// The store `ops[i]` of native code at `addr`, as the op loop does it
-    /// ([`native_store`]).
+    /// ([`native_store`]). Inlined as [`AccessEnv::load`] is.
     #[inline(always)]
     fn store<const SIZE: u8>(&mut self, i: usize, addr: u64, value: u64) -> Access {
         native_store::<X, B, SIZE>(self, i, addr, value)
