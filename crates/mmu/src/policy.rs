@@ -412,6 +412,31 @@ impl Replacement for TreePlru {
         self.touch(set, way);
     }
     fn invalidate(&mut self, _set: usize, _way: usize) {}
+    /// The victim and its fill with the set's node bits read once (a one-word tree: every
+    /// modelled TLB of up to 64 ways).
+    #[inline(always)]
+    fn replace(&mut self, set: usize) -> usize {
+        if self.words == 1 {
+            let Some(bits) = self.bits.get(set).copied() else {
+                return 0;
+            };
+            let way = match self.victims.get(bits as usize) {
+                Some(way) => usize::from(*way),
+                None => self.descend(bits),
+            };
+            if let (Some(b), Some(m), Some(v)) = (
+                self.bits.get_mut(set),
+                self.path_mask.get(way),
+                self.path_value.get(way),
+            ) {
+                *b = (bits & !m) | v;
+            }
+            return way;
+        }
+        let way = self.victim(set);
+        self.fill(set, way);
+        way
+    }
     #[inline(always)]
     fn victim(&mut self, set: usize) -> usize {
         if self.words == 1 {

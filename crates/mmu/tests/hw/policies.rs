@@ -35,12 +35,21 @@ impl<P: Replacement> Store<P> {
             self.policy.touch(set, way);
             return (true, way, would_change);
         }
-        let way = row
-            .iter()
-            .position(Option::is_none)
-            .unwrap_or_else(|| self.policy.victim(set));
+        // A full set is refilled by `replace` for odd tags and by `victim` then `fill`
+        // for even ones, so both forms are held to the reference.
+        let way = match row.iter().position(Option::is_none) {
+            Some(way) => {
+                self.policy.fill(set, way);
+                way
+            }
+            None if tag % 2 == 1 => self.policy.replace(set),
+            None => {
+                let way = self.policy.victim(set);
+                self.policy.fill(set, way);
+                way
+            }
+        };
         self.tags[set * self.ways + way] = Some(tag);
-        self.policy.fill(set, way);
         (false, way, true)
     }
 
