@@ -115,11 +115,7 @@ fn first_key(keys: &[u32], wanted: u32) -> Option<usize> {
         }
         base += 4;
     }
-    chunks
-        .remainder()
-        .iter()
-        .position(|k| *k == wanted)
-        .map(|i| base + i)
+    first_match(chunks.remainder(), wanted).map(|i| base + i)
 }
 
 /// [`first_match`] over the TLB's 32-bit keys (the portable form of the SSE2 search).
