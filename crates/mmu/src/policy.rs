@@ -350,6 +350,17 @@ impl TreePlru {
         node + 1 - self.leaves
     }
 
+    /// The victim of a one-word tree whose node bits are `bits`: from the table when the
+    /// tree is small enough to have one (a set's bits only ever hold its tree's nodes, so
+    /// they index it), else by [`TreePlru::descend`].
+    #[inline(always)]
+    fn one_word_victim(&self, bits: u64) -> usize {
+        match self.victims.get(bits as usize) {
+            Some(way) => usize::from(*way),
+            None => self.descend(bits),
+        }
+    }
+
     /// Calls `visit(node index within the set's tree, wanted bit)` for every stateful node
     /// on `way`'s path, where the wanted bit points away from `way`.
     fn walk_path(ways: usize, leaves: usize, way: usize, mut visit: impl FnMut(usize, bool)) {
@@ -420,10 +431,7 @@ impl Replacement for TreePlru {
             let Some(bits) = self.bits.get(set).copied() else {
                 return 0;
             };
-            let way = match self.victims.get(bits as usize) {
-                Some(way) => usize::from(*way),
-                None => self.descend(bits),
-            };
+            let way = self.one_word_victim(bits);
             if let (Some(b), Some(m), Some(v)) = (
                 self.bits.get_mut(set),
                 self.path_mask.get(way),
@@ -440,12 +448,7 @@ impl Replacement for TreePlru {
     #[inline(always)]
     fn victim(&mut self, set: usize) -> usize {
         if self.words == 1 {
-            let bits = self.bits.get(set).copied().unwrap_or(0);
-            // A set's bits only ever hold its tree's nodes, so they index the table.
-            return match self.victims.get(bits as usize) {
-                Some(way) => usize::from(*way),
-                None => self.descend(bits),
-            };
+            return self.one_word_victim(self.bits.get(set).copied().unwrap_or(0));
         }
         let bits = self
             .bits
