@@ -13,6 +13,7 @@ use crate::cost::{Costs, Counters};
 use crate::hot::{after_data_access, data_access_cost, loaded_value, BlockEnv, Exit, Flow};
 use crate::{Cpu, Trap, Word};
 use atlas_jit::{Access, LoopCode, LoopMemory, LoopState, Stopped};
+use atlas_mmu::fastpath::Window;
 use atlas_mmu::{AccessCtx, AccessKind, Bus, DirectMemory};
 
 #[cfg(test)]
@@ -166,6 +167,10 @@ impl<X: Word, B: Bus> LoopMemory for AccessEnv<'_, X, B> {
 
     fn direct(&mut self) -> Option<DirectMemory<'_>> {
         self.bus.direct_memory(self.env.privilege, self.env.asid)
+    }
+
+    fn window(&mut self) -> Window {
+        self.bus.unpaged_window(self.env.privilege)
     }
 }
 

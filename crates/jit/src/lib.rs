@@ -15,7 +15,9 @@
 //!
 //! A load or store that is a translation fast-path hit (`atlas_mmu::fastpath`) is served by
 //! the code itself, from the tables, hit counters, physical memory and code-watch bitmap
-//! the caller lends ([`LoopMemory::direct`]), counted exactly as the bus counts a hit;
+//! the caller lends ([`LoopMemory::direct`]), counted exactly as the bus counts a hit; so
+//! is one to a page the tables do not hold when bare or base-bounds translation is in
+//! force and the address lies inside the caller's unpaged window ([`LoopMemory::window`]);
 //! anything else — a miss, a misaligned access, a store to a page of decoded instructions,
 //! an access past memory — is handed to the caller ([`LoopMemory::load`], [`LoopMemory::store`]), which does it
 //! as the interpreter would and says whether the run goes on. The caller folds the counts
@@ -32,7 +34,7 @@ mod native;
 mod x86;
 
 pub use atlas_isa::{AluImmOp, AluOp, BranchOp, Reg, ShiftImmOp, Xlen};
-use atlas_mmu::fastpath::{HitClass, EMPTY_TABLE};
+use atlas_mmu::fastpath::{HitClass, Window, EMPTY_TABLE};
 
 /// Fast-path hit classes (the second index of [`LoopState::served`]).
 pub const HIT_CLASSES: usize = HitClass::ALL.len();
@@ -239,6 +241,28 @@ pub struct LoopState {
     /// What [`LoopMemory::direct`] lent, as addresses: valid from when it was lent until
     /// the next call of the access function (which lends them again), unused after.
     direct: Direct,
+    /// [`LoopMemory::window`], for the call in progress.
+    window: CodeWindow,
+}
+
+/// A [`Window`] as compiled code reads it: three words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+struct CodeWindow {
+    base: u64,
+    end: u64,
+    /// The [`HitClass`] index, below [`HIT_CLASSES`].
+    class: u64,
+}
+
+impl CodeWindow {
+    fn of(window: Window) -> CodeWindow {
+        CodeWindow {
+            base: window.base,
+            end: window.end,
+            class: window.class as u64,
+        }
+    }
 }
 
 /// [`DirectMemory`] as compiled code reads it. With nothing lent, both tables are
@@ -318,6 +342,14 @@ pub trait LoopMemory {
     /// What the code may use to serve fast-path hits itself until the next
     /// [`LoopMemory::load`] or [`LoopMemory::store`]; `None` to serve none.
     fn direct(&mut self) -> Option<DirectMemory<'_>>;
+
+    /// The unpaged window ([`Window`]) through which the code may also serve accesses to
+    /// pages the tables do not hold, asked once a call: nothing inside compiled code
+    /// changes the privilege or an MMU register. Served accesses still need memory lent by
+    /// [`LoopMemory::direct`]. None by default.
+    fn window(&mut self) -> Window {
+        Window::NONE
+    }
 }
 
 /// The memory of code that has no loads or stores: never asked.
@@ -353,6 +385,7 @@ impl LoopState {
             access_fns: [0; ACCESS_SLOTS],
             access_env: 0,
             direct: Direct::none(),
+            window: CodeWindow::of(Window::NONE),
         }
     }
 
@@ -370,7 +403,7 @@ impl LoopState {
 /// Byte offsets of [`LoopState`]'s fields, for the generated code.
 #[cfg_attr(not(all(target_arch = "x86_64", unix)), allow(dead_code))]
 mod state_offset {
-    use super::{Direct, LoopState};
+    use super::{CodeWindow, Direct, LoopState};
     use std::mem::offset_of;
     pub const BUDGET: usize = offset_of!(LoopState, budget);
     pub const TAKEN: usize = offset_of!(LoopState, taken);
@@ -389,6 +422,10 @@ mod state_offset {
     pub const PHYS_LEN: usize = DIRECT + offset_of!(Direct, phys_len);
     pub const WATCHED: usize = DIRECT + offset_of!(Direct, watched);
     pub const WATCHED_BITS: usize = DIRECT + offset_of!(Direct, watched_bits);
+    const WINDOW: usize = offset_of!(LoopState, window);
+    pub const WINDOW_BASE: usize = WINDOW + offset_of!(CodeWindow, base);
+    pub const WINDOW_END: usize = WINDOW + offset_of!(CodeWindow, end);
+    pub const WINDOW_CLASS: usize = WINDOW + offset_of!(CodeWindow, class);
 }
 
 /// A guest register word the compiled code may run on: `u32` (RV32) or `u64` (RV64).

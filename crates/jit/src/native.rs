@@ -7,7 +7,8 @@
 //! the same counts several times faster (README, "Speed"), which is the measured reason.
 #![allow(unsafe_code)]
 
-use crate::{Access, Direct, GuestWord, LoopMemory, LoopState, ACCESS_SLOTS};
+use crate::{Access, CodeWindow, Direct, GuestWord, LoopMemory, LoopState, ACCESS_SLOTS};
+use atlas_mmu::fastpath::Window;
 
 /// A mapping holding one compiled loop, read-only and executable.
 #[derive(Debug)]
@@ -64,6 +65,7 @@ impl NativeCode {
         state: &mut LoopState,
         memory: &mut M,
     ) -> u64 {
+        state.window = CodeWindow::of(memory.window());
         state.direct = Direct::of(memory.direct());
         state.access_fns = trampolines::<M>();
         state.access_env = (memory as *mut M).cast::<libc::c_void>() as usize;
@@ -87,11 +89,13 @@ impl NativeCode {
         // use of `memory`: the addresses the code uses always come from the latest loan,
         // taken after every other use of the memory they point into. The code reads the
         // fast-path tables (`ENTRIES` entries of `FastEntry::SIZE` bytes each, at an index
-        // below `ENTRIES`) and, only behind a tag that matched, bumps a counter of
-        // `state.served` (index from the entry's class, below 3), reads or writes `size`
-        // bytes of `phys` at an
-        // offset it has checked against `phys_len`, and tests a bit of `watched` below
-        // `watched_bits`. With nothing lent no tag matches (`Direct::none`).
+        // below `ENTRIES`) and, only behind a tag that matched or an address inside
+        // `state.window` (set just above from `memory.window()`, an address range and a
+        // class), bumps a counter of `state.served` (index from the entry's or the
+        // window's class, below 3), reads or writes `size` bytes of `phys` at an offset it
+        // has checked against `phys_len`, and tests a bit of `watched` below
+        // `watched_bits`. With nothing lent no tag matches (`Direct::none`) and `phys_len`
+        // is 0, so no window access passes that check.
         let entry: Entry = unsafe { std::mem::transmute::<*mut libc::c_void, Entry>(self.ptr) };
         // SAFETY: as above; the pointers come from exclusive references alive for the call
         // and distinct from one another, so the trampoline's `&mut M` aliases nothing the
@@ -100,6 +104,7 @@ impl NativeCode {
         state.access_fns = [0; ACCESS_SLOTS];
         state.access_env = 0;
         state.direct = Direct::none();
+        state.window = CodeWindow::of(Window::NONE);
         // The hits the code served, into the fast path's counts (with nothing lent, the code
         // served none).
         if let Some(direct) = memory.direct() {

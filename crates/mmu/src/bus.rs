@@ -9,7 +9,7 @@
 
 use crate::codewatch::CodeWatch;
 use crate::config::MmuConfig;
-use crate::fastpath::{FastFetch, FastTables};
+use crate::fastpath::{FastFetch, FastTables, Window};
 use crate::fault::{TranslateFault, TranslateReason};
 use crate::observe::{AccessObserver, Before, Observation, ObserverSlot};
 use crate::regs::MmuRegs;
@@ -86,8 +86,9 @@ impl fmt::Display for MemFault {
 /// What code that does loads and stores itself may use directly, lent by
 /// [`Bus::direct_memory`]: the fast path's data tables and hit counts, physical memory, and
 /// the code watch's bitmap. An access served through them must be exactly a fast-path hit
-/// ([`Bus::load_fast`], [`Bus::store_fast`]): aligned, its tag found, wholly inside `phys`,
-/// and, for a store, to a page the bitmap does not watch; anything else goes to the bus.
+/// ([`Bus::load_fast`], [`Bus::store_fast`]) or an access inside [`Bus::unpaged_window`]:
+/// aligned, its tag found (or inside the window), wholly inside `phys`, and, for a store,
+/// to a page the bitmap does not watch; anything else goes to the bus.
 #[derive(Debug)]
 pub struct DirectMemory<'a> {
     /// The fast path's load and store tables and hit counts.
@@ -147,6 +148,14 @@ pub trait Bus {
     /// if there is no fast path to serve them.
     fn direct_memory(&mut self, _privilege: Privilege, _asid: u16) -> Option<DirectMemory<'_>> {
         None
+    }
+
+    /// The unpaged [`Window`] through which loads and stores at `privilege` that
+    /// [`Bus::direct_memory`] lends for may be served beyond the pages its tables hold, for
+    /// as long as neither the privilege nor an MMU register changes; [`Window::NONE`] if
+    /// there is none.
+    fn unpaged_window(&mut self, _privilege: Privilege) -> Window {
+        Window::NONE
     }
 
     /// Translates `ctx` to the physical address of its first byte, with the same checks and
@@ -623,6 +632,14 @@ impl Bus for SystemBus {
             phys: self.phys.bytes_mut(),
             watched: self.code.watched_words(),
         })
+    }
+
+    fn unpaged_window(&mut self, privilege: Privilege) -> Window {
+        match self.translator.as_mut() {
+            // An observer sees every access, so nothing may be served past it.
+            Some(t) if self.observer.0.is_none() => t.unpaged_window(&self.regs, privilege),
+            _ => Window::NONE,
+        }
     }
 
     fn translate(&mut self, ctx: AccessCtx) -> Result<u64, MemFault> {

@@ -56,6 +56,36 @@ impl HitClass {
     pub const ALL: [HitClass; 3] = [HitClass::Bare, HitClass::BaseBounds, HitClass::L1];
 }
 
+/// An unpaged translation compiled code may make itself for any page, held or not: the
+/// identity in bare mode, `base + va` below the bound under base-bounds. Neither mode has
+/// state a translation changes, and each counts every data translation it grants alike,
+/// so an access the window takes counts exactly as a fast-path hit of `class` does: an
+/// aligned access at `va` of `size` bytes with `va + size <= end` and `base + va` both
+/// computed without wrapping is at physical address `base + va`. Anything else (and every
+/// access while the window is [`Window::NONE`]) is left to the tables and the bus.
+///
+/// The tables alone hold 64 pages, so a sweep over more pages than that, bare or
+/// relocated, would take the bus on every new page only to be granted what this says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    /// What is added to a virtual address.
+    pub base: u64,
+    /// The first virtual address past the window.
+    pub end: u64,
+    /// How an access through the window is counted.
+    pub class: HitClass,
+}
+
+impl Window {
+    /// No window: paged and segmented translation, the fast path off, or an observer that
+    /// must see every access.
+    pub const NONE: Window = Window {
+        base: 0,
+        end: 0,
+        class: HitClass::Bare,
+    };
+}
+
 /// One entry of a fast-path table. Laid out for compiled code too (`#[repr(C)]`): the
 /// loop compiler (`atlas-jit`) reads the fields at [`FastEntry::TAG_OFFSET`],
 /// [`FastEntry::PA_BASE_OFFSET`] and [`FastEntry::CLASS_OFFSET`] of entry

@@ -1,5 +1,5 @@
-//! Loads and stores: the fast-path hit served by the code itself, anything else handed to
-//! the caller's access function.
+//! Loads and stores: the fast-path hit, or an access inside the unpaged window, served by
+//! the code itself; anything else handed to the caller's access function.
 
 use super::{state, Emitter, CALL_SAVED};
 use crate::state_offset as off;
@@ -16,35 +16,42 @@ pub(super) enum Access {
 }
 
 impl Emitter {
-    /// The load or store `i` at `rs1 + imm`: served here when it is a fast-path hit
-    /// ([`Emitter::fast_access`]), else by a call of the access function.
+    /// The load or store `i` at `rs1 + imm`: served here when its page is a fast-path hit
+    /// ([`Emitter::table_lookup`]) or inside the unpaged window
+    /// ([`Emitter::window_lookup`], out of the hit's line), else by a call of the access
+    /// function.
     pub(super) fn memory(&mut self, i: usize, rs1: Reg, imm: i32, access: Access) {
-        let (slow, done) = (self.asm.label(), self.asm.label());
+        let (window, translated, slow, done) = (
+            self.asm.label(),
+            self.asm.label(),
+            self.asm.label(),
+            self.asm.label(),
+        );
         // The address (zero-extended at RV32: a 32-bit move or add clears the upper half).
         self.load(RAX, rs1);
         if imm != 0 {
             self.asm.arith_imm(Arith::Add, self.wide, Rm::Reg(RAX), imm);
         }
-        self.fast_access(access, slow);
+        self.table_lookup(access, window, slow);
+        self.asm.bind(translated);
+        self.serve(access, slow);
         self.asm.jump(done);
+        self.asm.bind(window);
+        self.window_lookup(access_size(access), slow);
+        self.asm.jump(translated);
         self.asm.bind(slow);
         self.call_access(i, access);
         self.asm.bind(done);
     }
 
-    /// The access at the address in `rax` as a fast-path hit, exactly as the bus's
-    /// `load_fast` / `store_fast` serve one: aligned; the tag of its page in the load or
-    /// store table (`(va >> 12) % ENTRIES`) is `(va >> 12) | key_high`; the physical bytes
-    /// lie inside memory; and, for a store, its page is not one whose instructions are
-    /// decoded (the bus must report that write). Counts the hit in `served`, by kind and
-    /// by the entry's class. Anything else jumps to `slow` with `rax` unchanged (the
-    /// physical address is worked out in `rcx`). Uses `rcx`, `r10` and `r11` (kept out of
-    /// the register pool when the block has memory operations).
-    fn fast_access(&mut self, access: Access, slow: Label) {
-        let (kind, size) = match access {
-            Access::Load { size, .. } => (0, size),
-            Access::Store { size, .. } => (1, size),
-        };
+    /// The fast-path lookup of the access at the address in `rax`, as the bus's `load_fast`
+    /// / `store_fast` make it: aligned (else to `slow`), and the tag of its page in the load
+    /// or store table (`(va >> 12) % ENTRIES`) is `(va >> 12) | key_high` (else to
+    /// `window`). On a hit, leaves the physical address in `rcx` and the entry's hit class
+    /// in `r11`; `rax` is unchanged either way.
+    fn table_lookup(&mut self, access: Access, window: Label, slow: Label) {
+        let kind = access_kind(access);
+        let size = access_size(access);
         let q = |base: u8, disp: usize| Rm::Mem {
             base,
             disp: disp as i32,
@@ -67,13 +74,55 @@ impl Emitter {
         self.asm.arith(Arith::Or, true, RCX, state(off::KEY_HIGH));
         self.asm
             .arith(Arith::Cmp, true, RCX, q(R11, FastEntry::TAG_OFFSET));
-        self.asm.jump_if(Cond::NotEqual, slow);
-        // rcx = physical address; its last byte must be inside memory (the end computed
-        // without wrapping: a carry goes to the slow path).
+        self.asm.jump_if(Cond::NotEqual, window);
+        // rcx = physical address; r11 = the entry's class.
         self.asm.load(false, RCX, Rm::Reg(RAX));
         self.asm.arith_imm(Arith::And, false, Rm::Reg(RCX), 0xfff);
         self.asm
             .arith(Arith::Add, true, RCX, q(R11, FastEntry::PA_BASE_OFFSET));
+        self.asm
+            .load_extend(false, false, 1, R11, q(R11, FastEntry::CLASS_OFFSET));
+    }
+
+    /// The aligned access of `size` bytes at the address in `rax`, its page not held, as
+    /// the unpaged window translates it: `va + size <= end` and `pa = base + va`, neither
+    /// wrapping (else to `slow`, `rax` unchanged). Leaves `pa` in `rcx` and the window's
+    /// hit class in `r11`. The window is empty (`end` 0) unless bare or base-bounds
+    /// translation is in force: its first test sends a paged miss on at the cost of a
+    /// compare and a branch.
+    fn window_lookup(&mut self, size: u8, slow: Label) {
+        self.asm
+            .arith(Arith::Cmp, true, RAX, state(off::WINDOW_END));
+        self.asm.jump_if(Cond::AboveEq, slow);
+        self.asm.load(true, R10, Rm::Reg(RAX));
+        self.asm
+            .arith_imm(Arith::Add, true, Rm::Reg(R10), i32::from(size));
+        self.asm.jump_if(Cond::Below, slow);
+        self.asm
+            .arith(Arith::Cmp, true, R10, state(off::WINDOW_END));
+        self.asm.jump_if(Cond::Above, slow);
+        self.asm.load(true, RCX, Rm::Reg(RAX));
+        self.asm
+            .arith(Arith::Add, true, RCX, state(off::WINDOW_BASE));
+        self.asm.jump_if(Cond::Below, slow);
+        self.asm.load(true, R11, state(off::WINDOW_CLASS));
+    }
+
+    /// Serves the access at virtual address `rax`, physical address `rcx`, counted as hit
+    /// class `r11`: its physical bytes must lie inside memory and, for a store, its page
+    /// must not be one whose instructions are decoded (the bus must report that write);
+    /// else to `slow` with `rax` unchanged. Counts the hit in `served`, by kind and class.
+    /// Uses `rcx`, `r10` and `r11` (kept out of the register pool when the block has
+    /// memory operations).
+    fn serve(&mut self, access: Access, slow: Label) {
+        let kind = access_kind(access);
+        let size = access_size(access);
+        let q = |base: u8, disp: usize| Rm::Mem {
+            base,
+            disp: disp as i32,
+        };
+        // The last byte must be inside memory (the end computed without wrapping: a carry
+        // goes to the slow path).
         self.asm.load(true, R10, Rm::Reg(RCX));
         self.asm
             .arith_imm(Arith::Add, true, Rm::Reg(R10), i32::from(size));
@@ -98,9 +147,7 @@ impl Emitter {
             self.asm.jump_if(Cond::Below, slow);
             self.asm.bind(unwatched);
         }
-        // The hit, by the entry's class: served[kind][class] += 1.
-        self.asm
-            .load_extend(false, false, 1, R11, q(R11, FastEntry::CLASS_OFFSET));
+        // The hit, by its class: served[kind][class] += 1.
         let served = off::SERVED + 8 * HIT_CLASSES * kind;
         self.asm.count_indexed(RSI, R11, served as i32);
         self.asm.arith(Arith::Add, true, RCX, state(off::PHYS));
@@ -172,5 +219,20 @@ impl Emitter {
         }
         self.asm.test(false, RCX);
         self.asm.jump_if(Cond::NotEqual, after);
+    }
+}
+
+/// The table and `served` row of an access: 0 for loads, 1 for stores.
+fn access_kind(access: Access) -> usize {
+    match access {
+        Access::Load { .. } => 0,
+        Access::Store { .. } => 1,
+    }
+}
+
+/// The bytes an access reads or writes.
+fn access_size(access: Access) -> u8 {
+    match access {
+        Access::Load { size, .. } | Access::Store { size, .. } => size,
     }
 }

@@ -2,8 +2,8 @@
 //! holds there, and dropping what stood on L1 state that has since changed.
 
 use super::{hit_allows, Translator};
-use crate::access::{AccessCtx, AccessKind};
-use crate::fastpath::{FastPath, HitClass};
+use crate::access::{AccessCtx, AccessKind, Privilege};
+use crate::fastpath::{FastPath, HitClass, Window};
 use crate::pte::Perms;
 use crate::regs::{MmuRegs, Mode};
 use crate::tlb::{Slot, Tlb, TlbEntry};
@@ -22,6 +22,28 @@ impl Translator {
                     + self.fast.hits_of(kind, HitClass::L1) * lat.l1_lookup
             })
             .sum()
+    }
+
+    /// The [`Window`] of data accesses at `privilege`: all of the address space in bare
+    /// mode, below the bound under base-bounds, none for paged or segmented translation or
+    /// with the fast path off.
+    pub fn unpaged_window(&mut self, regs: &MmuRegs, privilege: Privilege) -> Window {
+        if !self.fast.enabled() {
+            return Window::NONE;
+        }
+        match self.mode(regs, privilege) {
+            Mode::Bare => Window {
+                base: 0,
+                end: u64::MAX,
+                class: HitClass::Bare,
+            },
+            Mode::BaseBounds { base, bound } => Window {
+                base,
+                end: bound,
+                class: HitClass::BaseBounds,
+            },
+            Mode::Segmented { .. } | Mode::Paged { .. } => Window::NONE,
+        }
     }
 
     /// The fast path (for its switch and hit counts).
