@@ -330,3 +330,78 @@ fn machine_mode_and_bare_are_untranslated_and_free() {
         .map(|t| t.resolved);
     assert_eq!(seg, Ok(Resolved::Segment { segment: 1 }));
 }
+
+/// The unpaged window native code may translate through (`fastpath::Window`): the identity
+/// bare (and for machine mode under any translation), `base + va` below the bound under
+/// base-bounds, nothing segmented or paged, with the fast path off, or with an observer.
+#[test]
+fn the_unpaged_window_of_each_mode() {
+    use atlas_mmu::fastpath::{HitClass, Window};
+    use atlas_mmu::{Bus, SystemBus};
+    let identity = Window {
+        base: 0,
+        end: u64::MAX,
+        class: HitClass::Bare,
+    };
+    let mut tr = Translator::new(MmuConfig::modern()).expect("modern");
+    let mut regs = MmuRegs::new(Xlen::X64);
+    assert_eq!(tr.unpaged_window(&regs, Privilege::User), identity);
+    regs.atmode = ATMODE_BASE_BOUNDS;
+    regs.atbase = 16 * KB;
+    regs.atbound = 4 * KB;
+    let relocated = Window {
+        base: 16 * KB,
+        end: 4 * KB,
+        class: HitClass::BaseBounds,
+    };
+    assert_eq!(tr.unpaged_window(&regs, Privilege::User), relocated);
+    assert_eq!(tr.unpaged_window(&regs, Privilege::Machine), identity);
+    tr.fast_path_mut().set_enabled(false);
+    assert_eq!(tr.unpaged_window(&regs, Privilege::User), Window::NONE);
+    tr.fast_path_mut().set_enabled(true);
+    regs.atmode = ATMODE_SEGMENTED;
+    assert_eq!(tr.unpaged_window(&regs, Privilege::User), Window::NONE);
+    let paged = crate::tables::regs_for(
+        atlas_mmu::Format::of(atlas_mmu::FormatKind::Sv39, Xlen::X64),
+        0x1000,
+        1,
+        0,
+    );
+    assert_eq!(
+        tr.unpaged_window(&paged, Privilege::Supervisor),
+        Window::NONE
+    );
+    assert_eq!(tr.unpaged_window(&paged, Privilege::Machine), identity);
+
+    // The bus: none with an observer installed, which must see every access.
+    let mut bus = SystemBus::with_mmu(
+        PhysMem::new(0x1_0000).expect("memory"),
+        Xlen::X64,
+        MmuConfig::modern(),
+    )
+    .expect("modern");
+    assert_eq!(bus.unpaged_window(Privilege::User), identity);
+    bus.set_observer(Some(Box::new(Count::default())));
+    assert_eq!(bus.unpaged_window(Privilege::User), Window::NONE);
+    bus.set_observer(None);
+    bus.set_fast_path(false);
+    assert_eq!(bus.unpaged_window(Privilege::User), Window::NONE);
+}
+
+/// An observer that counts what it is told.
+#[derive(Debug, Default)]
+struct Count(u64);
+
+impl atlas_mmu::observe::AccessObserver for Count {
+    fn access(&mut self, _observation: &atlas_mmu::observe::Observation<'_>) {
+        self.0 += 1;
+    }
+
+    fn flush(&mut self, _va: Option<u64>, _asid: Option<u16>, _cycles: u64) {
+        self.0 += 1;
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
+        self
+    }
+}
