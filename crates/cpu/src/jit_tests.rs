@@ -369,13 +369,7 @@ fn enter(bus: &mut SystemBus, xlen: Xlen, space: Space) -> u64 {
     match space {
         Space::Bare => 0,
         Space::Relocated => {
-            for (csr, value) in [
-                (csr::ATMODE, 1),
-                (csr::ATBASE, RELOCATION),
-                (csr::ATBOUND, RELOCATION),
-            ] {
-                assert_eq!(bus.write_csr(csr, value), Some(()));
-            }
+            relocate(bus, RELOCATION, RELOCATION);
             RELOCATION
         }
         Space::Paged { asid } => {
@@ -409,6 +403,24 @@ fn enter(bus: &mut SystemBus, xlen: Xlen, space: Space) -> u64 {
     }
 }
 
+/// Switches `bus` to base-bounds translation with `base` and `bound`.
+fn relocate(bus: &mut SystemBus, base: u64, bound: u64) {
+    for (csr, value) in [(csr::ATMODE, 1), (csr::ATBASE, base), (csr::ATBOUND, bound)] {
+        assert_eq!(bus.write_csr(csr, value), Some(()));
+    }
+}
+
+/// Writes `prog` at physical address `at`.
+fn place(bus: &mut SystemBus, at: u64, prog: &[Inst]) {
+    for (i, inst) in prog.iter().enumerate() {
+        let pa = at + 4 * i as u64;
+        assert_eq!(
+            bus.phys_mut().write(pa, 4, u64::from(encode(inst))),
+            Some(())
+        );
+    }
+}
+
 /// A bare machine with `prog` at `BASE` and a hart about to run it in `mode`, its
 /// registers set from `regs`.
 fn machine<X: Word>(prog: &[Inst], regs: &[u64], mode: Mode) -> (Cpu<X>, SystemBus) {
@@ -429,13 +441,7 @@ fn machine_in<X: Word>(
     )
     .expect("modern machine");
     let base = enter(&mut bus, X::XLEN, space);
-    for (i, inst) in prog.iter().enumerate() {
-        let pa = base + BASE + 4 * i as u64;
-        assert_eq!(
-            bus.phys_mut().write(pa, 4, u64::from(encode(inst))),
-            Some(())
-        );
-    }
+    place(&mut bus, base + BASE, prog);
     let mut cpu = Cpu::<X>::new(BASE, Privilege::User, Costs::default());
     cpu.sync_asid(&bus);
     cpu.set_icache(!matches!(mode, Mode::Step));
@@ -466,14 +472,21 @@ fn observe_in<X: Word>(
 ) -> Observed {
     let (mut cpu, mut bus) = machine_in::<X>(prog, regs, mode, space);
     let exit = cpu.run(&mut bus, max);
-    Observed {
-        exit,
-        counters: *cpu.counters(),
-        pc: cpu.pc(),
-        last_jump: cpu.last_jump_from(),
-        cycles: cpu.cycles(&bus),
-        regs: Reg::ALL.iter().map(|&r| cpu.reg(r)).collect(),
-        mmu: bus.translator().expect("has hardware").stats(),
+    Observed::of(exit, &cpu, &bus)
+}
+
+impl Observed {
+    /// What `cpu` and `bus` show after a run that ended with `exit`.
+    fn of<X: Word>(exit: Exit, cpu: &Cpu<X>, bus: &SystemBus) -> Observed {
+        Observed {
+            exit,
+            counters: *cpu.counters(),
+            pc: cpu.pc(),
+            last_jump: cpu.last_jump_from(),
+            cycles: cpu.cycles(bus),
+            regs: Reg::ALL.iter().map(|&r| cpu.reg(r)).collect(),
+            mmu: bus.translator().expect("has hardware").stats(),
+        }
     }
 }
 

@@ -72,23 +72,11 @@ fn run_sweep<X: Word>(start: u64, pages: u64, bound: Option<u64>, mode: Mode) ->
     let base = match bound {
         None => 0,
         Some(bound) => {
-            for (csr, value) in [
-                (csr::ATMODE, 1),
-                (csr::ATBASE, SWEEP_BASE),
-                (csr::ATBOUND, bound),
-            ] {
-                assert_eq!(bus.write_csr(csr, value), Some(()));
-            }
+            relocate(&mut bus, SWEEP_BASE, bound);
             SWEEP_BASE
         }
     };
-    for (i, inst) in sweep().iter().enumerate() {
-        let pa = base + BASE + 4 * i as u64;
-        assert_eq!(
-            bus.phys_mut().write(pa, 4, u64::from(encode(inst))),
-            Some(())
-        );
-    }
+    place(&mut bus, base + BASE, &sweep());
     let mut cpu = Cpu::<X>::new(BASE, Privilege::User, Costs::default());
     cpu.set_icache(!matches!(mode, Mode::Step));
     cpu.set_jit(matches!(mode, Mode::Native));
@@ -97,15 +85,7 @@ fn run_sweep<X: Word>(start: u64, pages: u64, bound: Option<u64>, mode: Mode) ->
     cpu.set_reg(Reg::S2, 0x1000);
     crate::native::SERVED.with(|n| n.set(0));
     let exit = cpu.run(&mut bus, 100_000);
-    let observed = Observed {
-        exit,
-        counters: *cpu.counters(),
-        pc: cpu.pc(),
-        last_jump: cpu.last_jump_from(),
-        cycles: cpu.cycles(&bus),
-        regs: Reg::ALL.iter().map(|&r| cpu.reg(r)).collect(),
-        mmu: bus.translator().expect("has hardware").stats(),
-    };
+    let observed = Observed::of(exit, &cpu, &bus);
     (observed, crate::native::SERVED.with(|n| n.get()))
 }
 
