@@ -242,27 +242,7 @@ pub struct LoopState {
     /// the next call of the access function (which lends them again), unused after.
     direct: Direct,
     /// [`LoopMemory::window`], for the call in progress.
-    window: CodeWindow,
-}
-
-/// A [`Window`] as compiled code reads it: three words.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(C)]
-struct CodeWindow {
-    base: u64,
-    end: u64,
-    /// The [`HitClass`] index, below [`HIT_CLASSES`].
-    class: u64,
-}
-
-impl CodeWindow {
-    fn of(window: Window) -> CodeWindow {
-        CodeWindow {
-            base: window.base,
-            end: window.end,
-            class: window.class as u64,
-        }
-    }
+    window: Window,
 }
 
 /// [`DirectMemory`] as compiled code reads it. With nothing lent, both tables are
@@ -385,7 +365,7 @@ impl LoopState {
             access_fns: [0; ACCESS_SLOTS],
             access_env: 0,
             direct: Direct::none(),
-            window: CodeWindow::of(Window::NONE),
+            window: Window::NONE,
         }
     }
 
@@ -403,7 +383,7 @@ impl LoopState {
 /// Byte offsets of [`LoopState`]'s fields, for the generated code.
 #[cfg_attr(not(all(target_arch = "x86_64", unix)), allow(dead_code))]
 mod state_offset {
-    use super::{CodeWindow, Direct, LoopState};
+    use super::{Direct, LoopState, Window};
     use std::mem::offset_of;
     pub const BUDGET: usize = offset_of!(LoopState, budget);
     pub const TAKEN: usize = offset_of!(LoopState, taken);
@@ -423,9 +403,9 @@ mod state_offset {
     pub const WATCHED: usize = DIRECT + offset_of!(Direct, watched);
     pub const WATCHED_BITS: usize = DIRECT + offset_of!(Direct, watched_bits);
     const WINDOW: usize = offset_of!(LoopState, window);
-    pub const WINDOW_BASE: usize = WINDOW + offset_of!(CodeWindow, base);
-    pub const WINDOW_END: usize = WINDOW + offset_of!(CodeWindow, end);
-    pub const WINDOW_CLASS: usize = WINDOW + offset_of!(CodeWindow, class);
+    pub const WINDOW_BASE: usize = WINDOW + offset_of!(Window, base);
+    pub const WINDOW_END: usize = WINDOW + offset_of!(Window, end);
+    pub const WINDOW_CLASS: usize = WINDOW + offset_of!(Window, class);
 }
 
 /// A guest register word the compiled code may run on: `u32` (RV32) or `u64` (RV64).

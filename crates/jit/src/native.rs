@@ -7,7 +7,7 @@
 //! the same counts several times faster (README, "Speed"), which is the measured reason.
 #![allow(unsafe_code)]
 
-use crate::{Access, CodeWindow, Direct, GuestWord, LoopMemory, LoopState, ACCESS_SLOTS};
+use crate::{Access, Direct, GuestWord, LoopMemory, LoopState, ACCESS_SLOTS};
 use atlas_mmu::fastpath::Window;
 
 /// A mapping holding one compiled loop, read-only and executable.
@@ -65,7 +65,7 @@ impl NativeCode {
         state: &mut LoopState,
         memory: &mut M,
     ) -> u64 {
-        state.window = CodeWindow::of(memory.window());
+        state.window = memory.window();
         state.direct = Direct::of(memory.direct());
         state.access_fns = trampolines::<M>();
         state.access_env = (memory as *mut M).cast::<libc::c_void>() as usize;
@@ -104,7 +104,7 @@ impl NativeCode {
         state.access_fns = [0; ACCESS_SLOTS];
         state.access_env = 0;
         state.direct = Direct::none();
-        state.window = CodeWindow::of(Window::NONE);
+        state.window = Window::NONE;
         // The hits the code served, into the fast path's counts (with nothing lent, the code
         // served none).
         if let Some(direct) = memory.direct() {

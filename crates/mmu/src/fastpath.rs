@@ -66,7 +66,10 @@ impl HitClass {
 ///
 /// The tables alone hold 64 pages, so a sweep over more pages than that, bare or
 /// relocated, would take the bus on every new page only to be granted what this says.
+/// Laid out for compiled code (`#[repr(C)]`), which reads its fields as
+/// [`FastEntry`]'s: the class is one byte.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
 pub struct Window {
     /// What is added to a virtual address.
     pub base: u64,

@@ -52,10 +52,6 @@ impl Emitter {
     fn table_lookup(&mut self, access: Access, window: Label, slow: Label) {
         let kind = access_kind(access);
         let size = access_size(access);
-        let q = |base: u8, disp: usize| Rm::Mem {
-            base,
-            disp: disp as i32,
-        };
         if size > 1 {
             self.asm.test_imm(Rm::Reg(RAX), i32::from(size) - 1);
             self.asm.jump_if(Cond::NotEqual, slow);
@@ -73,15 +69,15 @@ impl Emitter {
             .arith(Arith::Add, true, R11, state(off::TABLES + 8 * kind));
         self.asm.arith(Arith::Or, true, RCX, state(off::KEY_HIGH));
         self.asm
-            .arith(Arith::Cmp, true, RCX, q(R11, FastEntry::TAG_OFFSET));
+            .arith(Arith::Cmp, true, RCX, field(R11, FastEntry::TAG_OFFSET));
         self.asm.jump_if(Cond::NotEqual, window);
         // rcx = physical address; r11 = the entry's class.
         self.asm.load(false, RCX, Rm::Reg(RAX));
         self.asm.arith_imm(Arith::And, false, Rm::Reg(RCX), 0xfff);
         self.asm
-            .arith(Arith::Add, true, RCX, q(R11, FastEntry::PA_BASE_OFFSET));
+            .arith(Arith::Add, true, RCX, field(R11, FastEntry::PA_BASE_OFFSET));
         self.asm
-            .load_extend(false, false, 1, R11, q(R11, FastEntry::CLASS_OFFSET));
+            .load_extend(false, false, 1, R11, field(R11, FastEntry::CLASS_OFFSET));
     }
 
     /// The aligned access of `size` bytes at the address in `rax`, its page not held, as
@@ -105,7 +101,8 @@ impl Emitter {
         self.asm
             .arith(Arith::Add, true, RCX, state(off::WINDOW_BASE));
         self.asm.jump_if(Cond::Below, slow);
-        self.asm.load(true, R11, state(off::WINDOW_CLASS));
+        self.asm
+            .load_extend(false, false, 1, R11, state(off::WINDOW_CLASS));
     }
 
     /// Serves the access at virtual address `rax`, physical address `rcx`, counted as hit
@@ -117,10 +114,6 @@ impl Emitter {
     fn serve(&mut self, access: Access, slow: Label) {
         let kind = access_kind(access);
         let size = access_size(access);
-        let q = |base: u8, disp: usize| Rm::Mem {
-            base,
-            disp: disp as i32,
-        };
         // The last byte must be inside memory (the end computed without wrapping: a carry
         // goes to the slow path).
         self.asm.load(true, R10, Rm::Reg(RCX));
@@ -142,7 +135,7 @@ impl Emitter {
             self.asm.jump_if(Cond::AboveEq, unwatched);
             self.asm.push(RAX);
             self.asm.load(true, RAX, state(off::WATCHED));
-            self.asm.bit_test(q(RAX, 0), R10);
+            self.asm.bit_test(field(RAX, 0), R10);
             self.asm.pop(RAX);
             self.asm.jump_if(Cond::Below, slow);
             self.asm.bind(unwatched);
@@ -151,7 +144,7 @@ impl Emitter {
         let served = off::SERVED + 8 * HIT_CLASSES * kind;
         self.asm.count_indexed(RSI, R11, served as i32);
         self.asm.arith(Arith::Add, true, RCX, state(off::PHYS));
-        let at = q(RCX, 0);
+        let at = field(RCX, 0);
         match access {
             Access::Load { rd, size, signed } => {
                 match size {
@@ -234,5 +227,13 @@ fn access_kind(access: Access) -> usize {
 fn access_size(access: Access) -> u8 {
     match access {
         Access::Load { size, .. } | Access::Store { size, .. } => size,
+    }
+}
+
+/// The memory operand `disp` bytes past the address in `base` (a field of a struct).
+fn field(base: u8, disp: usize) -> Rm {
+    Rm::Mem {
+        base,
+        disp: disp as i32,
     }
 }
