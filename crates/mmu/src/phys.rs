@@ -1,7 +1,8 @@
 //! Guest physical memory: a flat, bounds-checked byte array.
 //!
 //! The array is allocated zeroed (`calloc`), so the host commits a page only when the guest
-//! first writes it: an untouched gigabyte of guest memory costs no host memory.
+//! first writes it: an untouched gigabyte of guest memory costs no host memory. On Linux
+//! the host is asked to back it with 2 MiB pages where it can ([`advise_huge_pages`]).
 
 /// Guest physical memory of a fixed size, little-endian.
 #[derive(Clone)]
@@ -34,9 +35,18 @@ impl PhysMem {
         let len = usize::try_from(size)
             .map_err(|_| format!("physical memory size {size:#x} does not fit this host"))?;
         // `vec![0; n]` allocates with calloc: the host maps zero pages lazily.
-        Ok(PhysMem {
-            bytes: vec![0u8; len],
-        })
+        let mut bytes = vec![0u8; len];
+        advise_huge_pages(&mut bytes);
+        Ok(PhysMem { bytes })
+    }
+
+    /// A hint to bring the byte at `pa` into the host's data cache (nothing beyond
+    /// memory). It reads nothing the guest or the model can see.
+    #[inline(always)]
+    pub fn prefetch(&self, pa: u64) {
+        if let Some(byte) = usize::try_from(pa).ok().and_then(|i| self.bytes.get(i)) {
+            prefetch_line(byte);
+        }
     }
 
     /// Size in bytes.
@@ -128,6 +138,57 @@ impl PhysMem {
         Some(())
     }
 }
+
+/// Asks the host to back the 2 MiB-aligned part of `bytes` with 2 MiB pages, which it does
+/// as the guest first writes each 2 MiB (Linux with transparent huge pages set to
+/// `madvise` or `always`; elsewhere, or if refused, pages stay 4 KiB and nothing else
+/// changes). A guest sweeping tens of MiB otherwise misses the host's TLB on nearly every
+/// page: measured on pagewalk (sv39, `modern`, alternating runs), 9.27 -> 8.58 s, with peak
+/// RSS 70.9 -> 71.8 MiB.
+fn advise_huge_pages(bytes: &mut [u8]) {
+    const HUGE: usize = 2 << 20;
+    let skip = bytes.as_ptr().align_offset(HUGE);
+    let Some(aligned) = bytes.get_mut(skip..) else {
+        return;
+    };
+    let len = aligned.len() / HUGE * HUGE;
+    if len > 0 {
+        advise(aligned, len);
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn advise(aligned: &mut [u8], len: usize) {
+    // SAFETY: the range is the first `len` bytes of `aligned` (len <= aligned.len()), which
+    // this function borrows mutably, and MADV_HUGEPAGE only changes how the kernel backs
+    // it, never its contents. A refusal is harmless, so the result is not looked at.
+    unsafe {
+        libc::madvise(aligned.as_mut_ptr().cast(), len, libc::MADV_HUGEPAGE);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise(_aligned: &mut [u8], _len: usize) {}
+
+/// The host's prefetch of the cache line holding `byte` (see [`PhysMem::prefetch`]).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+#[allow(unsafe_code)]
+fn prefetch_line(byte: &u8) {
+    // SAFETY: a prefetch is a hint that reads nothing architecturally and cannot fault, and
+    // the pointer is to a live byte anyway. SSE is part of the x86-64 baseline. Measured
+    // reason: see `translate/ahead.rs`.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+            std::ptr::from_ref(byte).cast(),
+        );
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn prefetch_line(_byte: &u8) {}
 
 #[cfg(test)]
 mod tests {

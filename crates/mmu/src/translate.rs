@@ -24,6 +24,7 @@ use crate::tlb::{Slot, Tlb, TlbEntry};
 use crate::walker::{check_permission, walk, Leaf, WalkRequest};
 use atlas_isa::Xlen;
 
+mod ahead;
 mod counts;
 mod hold;
 mod quick;
@@ -141,6 +142,8 @@ pub struct Translator {
     /// L2 hits modelled by the quick miss, by access kind: each stands for an L2 lookup
     /// that hits and its cycles ([`Translator::fold_quick_misses`]).
     quick_l2_hits: [u64; 3],
+    /// The host prefetch ahead of page sweeps (a hint: it changes nothing modelled).
+    ahead: ahead::SweepAhead,
 }
 
 fn new_tlb(geometry: Option<Geometry>, seed: u64) -> Option<Tlb> {
@@ -163,6 +166,7 @@ impl Translator {
             satp_mode: None,
             quick_counts: [[0; 3]; 5],
             quick_l2_hits: [0; 3],
+            ahead: ahead::SweepAhead::default(),
             config,
         })
     }

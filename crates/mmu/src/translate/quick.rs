@@ -63,6 +63,8 @@ impl Translator {
             return declined;
         };
 
+        let _prefetched = self.ahead.note(mem, format, leaf.pte_addr, va);
+
         // From here on, what the slow path does for this miss, in its order. Its counters
         // and cycles (the L2 miss, the PWC hit, the one PTE read and the walk) are the same
         // for every quick miss of a format and kind: one count stands for them all, and
