@@ -198,8 +198,8 @@ pub struct PageWalkCaches {
     /// Index 0 is level 1.
     levels: [Option<Pwc>; PWC_LEVELS],
     /// Lookups that reached each level's cache (index 0 is level 1), but for those the
-    /// translator's quick misses answered from [`PageWalkCaches::remembered_level1`]: it
-    /// counts those itself, and `Translator::stats` has the sum.
+    /// translator's quick misses answered from the remembered level-1 pointer
+    /// (`remembered_level1`): it counts those itself, and `Translator::stats` has the sum.
     pub lookups: [u64; PWC_LEVELS],
     /// Hits per level (index 0 is level 1), as `lookups`.
     pub hits: [u64; PWC_LEVELS],

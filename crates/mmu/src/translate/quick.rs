@@ -12,7 +12,8 @@
 //! A miss in the L2 is recognised as the usual miss by reading state only, then makes
 //! exactly the changes the slow path would: the same counters and cycles, the same fills,
 //! evictions and fast-path holding. Anything else declines before changing anything, and
-//! the slow path goes on as if it had not looked.
+//! the slow path goes on as if it had not looked. Each quick miss of an L2 miss also tells
+//! the sweep prefetch ([`super::ahead`]) its page: a host hint that changes no count.
 //!
 //! It runs only with the fast path on, so the tests that compare runs with and without the
 //! fast path (`fastpath_differential.rs`, `tests/all/fastpath.rs`) compare it with the slow
