@@ -143,8 +143,9 @@ impl PhysMem {
 /// as the guest first writes each 2 MiB (Linux with transparent huge pages set to
 /// `madvise` or `always`; elsewhere, or if refused, pages stay 4 KiB and nothing else
 /// changes). A guest sweeping tens of MiB otherwise misses the host's TLB on nearly every
-/// page: measured on pagewalk (sv39, `modern`, alternating runs), 9.27 -> 8.58 s, with peak
-/// RSS 70.9 -> 71.8 MiB.
+/// page: measured on pagewalk (sv39, `modern`), in one binary with the host's setting
+/// switched between runs, best of three alternating runs: 8.98 -> 8.68 s (8.52 -> 8.34 s
+/// with the sweep prefetch of `translate/ahead.rs`); peak RSS 70.9 -> 71.8 MiB.
 fn advise_huge_pages(bytes: &mut [u8]) {
     const HUGE: usize = 2 << 20;
     let skip = bytes.as_ptr().align_offset(HUGE);

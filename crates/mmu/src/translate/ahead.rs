@@ -16,17 +16,18 @@
 //! hint is given or not, and `tests/all/fastpath.rs` (which runs pagewalk with the fast
 //! path, and so the quick miss, on and off) holds that.
 //!
-//! Measured on pagewalk (sv39, `modern`, 32 rounds, best of five alternating runs): 1.93 s
-//! without the hint and 1.84–1.86 s with it 4, 8 or 16 pages ahead; the `miss_floor` bench
-//! shows the same effect on a bare miss loop (41 -> 22 ns a touch).
+//! Measured on pagewalk (sv39, `modern`), in one binary with the distance read from the
+//! environment, best of three alternating runs: 8.98 -> 8.52 s with 4 KiB host pages,
+//! 8.68 -> 8.34 s with 2 MiB ones; 4, 8 and 16 pages ahead measured alike. The `miss_floor`
+//! bench shows the effect on a bare miss loop (41 -> 22 ns a touch).
 
 use crate::format::Format;
 use crate::phys::PhysMem;
 use crate::pte::{Pte, PTE_R, PTE_V, PTE_X};
 
 /// How many pages ahead of a sweep the host fetches: far enough that the fetch is done when
-/// the sweep gets there (8 misses are about half a microsecond), near enough that the line
-/// is still in the host's cache.
+/// the sweep gets there (8 of pagewalk's touches take about 400 ns), near enough that the
+/// line is still in the host's cache.
 pub const PREFETCH_PAGES: u64 = 8;
 
 /// The last quick miss's virtual page, to tell a sweep (see the [module](self)).
@@ -63,8 +64,8 @@ impl SweepAhead {
 
 /// The physical address that the 4 KiB page `pages` pages from `va`'s maps `va`'s offset
 /// to, if its leaf PTE is in the same level-0 table as `va`'s (at `pte_addr`) and is valid
-/// and a leaf. Every table is one aligned 4 KiB page, so "the same table" is "the same
-/// 4 KiB page of PTEs". Reads memory as the host; checks nothing else (a hint needs no
+/// and a leaf. Every level-0 table the quick miss reaches (through a level-1 pointer) is
+/// one aligned 4 KiB page, so "the same table" is "the same 4 KiB page of PTEs". Reads memory as the host; checks nothing else (a hint needs no
 /// permission). Out of line: only a sweep's misses come here, and with it inlined into
 /// every access function the interpreter's op loop landed where it ran intmix `--no-jit`
 /// in 2.55 s instead of 1.75 s (same host instruction count; see `.cargo/config.toml`).
