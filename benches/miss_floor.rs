@@ -16,7 +16,6 @@
 //! ahead maps, 2 MiB host pages for the data (`madvise`), or the data kept inside the
 //! host's caches. Run it with `cargo bench --bench miss_floor`; `MISS_FLOOR_ROUNDS` sets
 //! the rounds of 64 passes (default 4, about a million touches a round).
-#![allow(unsafe_code)]
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -169,8 +168,8 @@ fn sweep(rounds: u64, variant: &Variant) -> (f64, Counts) {
     let mut buffer = vec![0u32; (PAGES * 4096 + HUGE) / 4];
     let skip = buffer.as_ptr().align_offset(HUGE);
     let data = &mut buffer[skip..skip + PAGES * 1024];
-    if variant.huge_pages {
-        advise_huge_pages(data);
+    if variant.huge_pages && !atlas_mmu::advise_huge_pages(data) {
+        eprintln!("madvise(MADV_HUGEPAGE) refused: host pages stay 4 KiB");
     }
     // Every page faulted in before the clock starts, in every variant.
     for page in data.chunks_mut(1024) {
@@ -236,7 +235,9 @@ fn sweep(rounds: u64, variant: &Variant) -> (f64, Counts) {
                                         if let Some(next) = leaf_ptes.get(ahead) {
                                             let word = (next >> 10) as usize * 1024
                                                 + (va & 0xfff) as usize / 4;
-                                            prefetch(data, word & fold);
+                                            if let Some(line) = data.get(word & fold) {
+                                                atlas_mmu::prefetch_line(line);
+                                            }
                                         }
                                     }
                                     let frame = pte >> 10;
@@ -267,41 +268,4 @@ fn sweep(rounds: u64, variant: &Variant) -> (f64, Counts) {
     c.evictions = l1.evictions + l2.evictions;
     black_box(checksum);
     (seconds, c)
-}
-
-/// Asks the host to back `data` with 2 MiB pages (it starts on a 2 MiB boundary).
-fn advise_huge_pages(data: &mut [u32]) {
-    #[cfg(target_os = "linux")]
-    {
-        const MADV_HUGEPAGE: i32 = 14;
-        extern "C" {
-            fn madvise(addr: *mut u8, len: usize, advice: i32) -> i32;
-        }
-        let len = std::mem::size_of_val(data) / HUGE * HUGE;
-        // SAFETY: the range lies inside `data`, which this function borrows mutably, and
-        // MADV_HUGEPAGE only changes how the kernel backs it, never its contents.
-        let status = unsafe { madvise(data.as_mut_ptr().cast(), len, MADV_HUGEPAGE) };
-        if status != 0 {
-            eprintln!("madvise(MADV_HUGEPAGE) refused: host pages stay 4 KiB");
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = data;
-}
-
-/// A hint to bring `data[word]` into the host's caches (nothing past the end).
-#[inline(always)]
-fn prefetch(data: &[u32], word: usize) {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(line) = data.get(word) {
-        // SAFETY: a prefetch reads nothing architecturally and cannot fault; the pointer
-        // is to a live element anyway. SSE is part of the x86-64 baseline.
-        unsafe {
-            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                std::ptr::from_ref(line).cast(),
-            );
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (data, word);
 }

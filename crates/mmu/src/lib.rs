@@ -27,7 +27,7 @@ pub mod walker;
 pub use access::{AccessCtx, AccessKind, Privilege};
 pub use bus::{Bus, DirectMemory, FaultReason, MemFault, SystemBus};
 pub use codewatch::CodeWatch;
-pub use phys::{PhysMem, DEFAULT_PHYS_SIZE, MAX_PHYS_SIZE};
+pub use phys::{advise_huge_pages, prefetch_line, PhysMem, DEFAULT_PHYS_SIZE, MAX_PHYS_SIZE};
 
 pub use config::{Geometry, Latencies, MmuConfig};
 pub use fault::{Denied, TranslateFault, TranslateReason};

@@ -36,7 +36,8 @@ impl PhysMem {
             .map_err(|_| format!("physical memory size {size:#x} does not fit this host"))?;
         // `vec![0; n]` allocates with calloc: the host maps zero pages lazily.
         let mut bytes = vec![0u8; len];
-        advise_huge_pages(&mut bytes);
+        // Whether the host took the advice changes nothing but speed.
+        let _ = advise_huge_pages(&mut bytes);
         Ok(PhysMem { bytes })
     }
 
@@ -139,57 +140,61 @@ impl PhysMem {
     }
 }
 
-/// Asks the host to back the 2 MiB-aligned part of `bytes` with 2 MiB pages, which it does
+/// Asks the host to back the 2 MiB-aligned part of `data` with 2 MiB pages, which it does
 /// as the guest first writes each 2 MiB (Linux with transparent huge pages set to
 /// `madvise` or `always`; elsewhere, or if refused, pages stay 4 KiB and nothing else
-/// changes). A guest sweeping tens of MiB otherwise misses the host's TLB on nearly every
-/// page: measured on pagewalk (sv39, `modern`), in one binary with the host's setting
-/// switched between runs, best of three alternating runs: 8.98 -> 8.68 s (8.52 -> 8.34 s
-/// with the sweep prefetch of `translate/ahead.rs`); peak RSS 70.9 -> 71.8 MiB.
-fn advise_huge_pages(bytes: &mut [u8]) {
+/// changes). Returns whether the host took the advice. A guest sweeping tens of MiB
+/// otherwise misses the host's TLB on nearly every page: measured on pagewalk (sv39,
+/// `modern`), in one binary with the host's setting switched between runs, best of three
+/// alternating runs: 8.98 -> 8.68 s (8.52 -> 8.34 s with the sweep prefetch of
+/// `translate/ahead.rs`); peak RSS 70.9 -> 71.8 MiB. Public for the `miss_floor` bench,
+/// which measures the same aid on its own loop.
+pub fn advise_huge_pages<T>(data: &mut [T]) -> bool {
     const HUGE: usize = 2 << 20;
-    let skip = bytes.as_ptr().align_offset(HUGE);
-    let Some(aligned) = bytes.get_mut(skip..) else {
-        return;
-    };
-    let len = aligned.len() / HUGE * HUGE;
-    if len > 0 {
-        advise(aligned, len);
-    }
+    let start = data.as_mut_ptr().cast::<u8>();
+    let size = std::mem::size_of_val(data);
+    let skip = start.align_offset(HUGE);
+    let len = size.saturating_sub(skip) / HUGE * HUGE;
+    len > 0 && advise(start.wrapping_add(skip), len)
 }
 
+/// `madvise(MADV_HUGEPAGE)` of the `len` bytes at `start`, which lie inside a slice the
+/// caller borrows mutably.
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
-fn advise(aligned: &mut [u8], len: usize) {
-    // SAFETY: the range is the first `len` bytes of `aligned` (len <= aligned.len()), which
-    // this function borrows mutably, and MADV_HUGEPAGE only changes how the kernel backs
-    // it, never its contents. A refusal is harmless, so the result is not looked at.
-    unsafe {
-        libc::madvise(aligned.as_mut_ptr().cast(), len, libc::MADV_HUGEPAGE);
-    }
+fn advise(start: *mut u8, len: usize) -> bool {
+    // SAFETY: the range is inside the slice `advise_huge_pages` borrows mutably (its
+    // 2 MiB-aligned part), and MADV_HUGEPAGE only changes how the kernel backs it, never
+    // its contents.
+    unsafe { libc::madvise(start.cast(), len, libc::MADV_HUGEPAGE) == 0 }
 }
 
 #[cfg(not(target_os = "linux"))]
-fn advise(_aligned: &mut [u8], _len: usize) {}
+fn advise(_start: *mut u8, _len: usize) -> bool {
+    false
+}
 
-/// The host's prefetch of the cache line holding `byte` (see [`PhysMem::prefetch`]).
+/// The host's prefetch of the cache line holding `item`: a hint, which reads nothing the
+/// guest or the model can see (see [`PhysMem::prefetch`]; public for the `miss_floor`
+/// bench).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 #[allow(unsafe_code)]
-fn prefetch_line(byte: &u8) {
+pub fn prefetch_line<T>(item: &T) {
     // SAFETY: a prefetch is a hint that reads nothing architecturally and cannot fault, and
-    // the pointer is to a live byte anyway. SSE is part of the x86-64 baseline. Measured
+    // the pointer is to a live value anyway. SSE is part of the x86-64 baseline. Measured
     // reason: see `translate/ahead.rs`.
     unsafe {
         std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-            std::ptr::from_ref(byte).cast(),
+            std::ptr::from_ref(item).cast(),
         );
     }
 }
 
+/// The host's prefetch of the cache line holding `item` (none on this host).
 #[cfg(not(target_arch = "x86_64"))]
 #[inline(always)]
-fn prefetch_line(_byte: &u8) {}
+pub fn prefetch_line<T>(_item: &T) {}
 
 #[cfg(test)]
 mod tests {
