@@ -4,7 +4,8 @@
 //! uses most live in host registers for the whole call (loaded on entry, stored back on
 //! every way out); the rest stay in `regs`, used in place. `rax` and `rcx` are scratch, and
 //! `r10` and `r11` too in a block with loads or stores. Each operation becomes a few host
-//! instructions computing its result into `rax` and moving it to its destination. A branch
+//! instructions computing its result in its destination's host register where x86's
+//! two-operand forms allow, else into `rax` and then to its destination. A branch
 //! compares and jumps; its taken side counts what the interpreter counts (in `state`) and
 //! jumps on, or leaves through a stub that stores the registers back and returns the
 //! operation's index. A load or store looks its page up in the fast path's table and, on a
@@ -467,8 +468,10 @@ impl Emitter {
                     }
                 }
                 _ => {
-                    self.value(op);
-                    self.store_rax(regs_of(op)[0]);
+                    if !self.in_place(op) {
+                        self.value(op);
+                        self.store_rax(regs_of(op)[0]);
+                    }
                 }
             }
         }

@@ -143,6 +143,125 @@ fn a_counting_loop_runs_to_its_fall_through_counting_each_run() {
     );
 }
 
+/// One pass of every shape `Emitter::in_place` handles (and the `sub` it leaves to
+/// `rax`), each source and destination held in a host register.
+fn in_place_forms() -> Vec<LoopOp> {
+    use AluOp::{Add, And, Mul, Or, Sub, Xor};
+    let alu = |op, rd, rs1, rs2| LoopOp::Alu { op, rd, rs1, rs2 };
+    let imm = |op, rd, rs1, imm| LoopOp::AluImm { op, rd, rs1, imm };
+    let body = vec![
+        alu(Add, Reg::A0, Reg::A0, Reg::A1),
+        alu(Sub, Reg::A2, Reg::A1, Reg::A2),
+        alu(Sub, Reg::A3, Reg::A3, Reg::A1),
+        alu(Xor, Reg::A4, Reg::A1, Reg::A5),
+        alu(Mul, Reg::A5, Reg::A1, Reg::A5),
+        alu(Or, Reg::A6, Reg::Zero, Reg::A1),
+        alu(And, Reg::A7, Reg::A1, Reg::Zero),
+        imm(AluImmOp::Addi, Reg::S2, Reg::A1, 0),
+        imm(AluImmOp::Andi, Reg::S2, Reg::S2, -16),
+        imm(AluImmOp::Xori, Reg::S3, Reg::A1, -1),
+        LoopOp::ShiftImm {
+            op: ShiftImmOp::Srai,
+            rd: Reg::S4,
+            rs1: Reg::A1,
+            shamt: 3,
+        },
+        LoopOp::ShiftImm {
+            op: ShiftImmOp::Slli,
+            rd: Reg::S4,
+            rs1: Reg::S4,
+            shamt: 1,
+        },
+    ];
+    looping(body, LoopOp::Fall)
+}
+
+/// The registers `in_place_forms` leaves, from a0..a7 = `start`, computed at `mask`'s
+/// width (its results sign-extended from bit 31 at RV32 by `narrow`).
+fn in_place_expected(start: [u64; 8], mask: u64, narrow: bool) -> [u64; 11] {
+    let [a0, a1, a2, a3, _, a5, _, _] = start;
+    let sra = if narrow {
+        (i64::from(a1 as u32 as i32) >> 3) as u64
+    } else {
+        (a1 as i64 >> 3) as u64
+    };
+    [
+        a0.wrapping_add(a1),
+        a1.wrapping_sub(a2),
+        a3.wrapping_sub(a1),
+        a1 ^ a5,
+        a1.wrapping_mul(a5),
+        a1,
+        0,
+        a1 & !15,
+        !a1,
+        sra << 1,
+        0,
+    ]
+    .map(|v| v & mask)
+}
+
+#[test]
+fn ops_computed_in_their_destination_register_give_the_instructions_results() {
+    let ops = in_place_forms();
+    let len = ops.len() as u32 - 1;
+    let out = [
+        Reg::A0,
+        Reg::A2,
+        Reg::A3,
+        Reg::A4,
+        Reg::A5,
+        Reg::A6,
+        Reg::A7,
+        Reg::S2,
+        Reg::S3,
+        Reg::S4,
+        COUNTER,
+    ];
+    let start: [u64; 8] = [
+        0x7fff_ffff_ffff_fff0,
+        0x8000_0000_9876_5431,
+        5,
+        0x1234_5678_9abc_def0,
+        0xf0f0_f0f0_0f0f_0f0f,
+        0xffff_ffff_ffff_fffd,
+        0x55,
+        0xaa,
+    ];
+    let args = [
+        Reg::A0,
+        Reg::A1,
+        Reg::A2,
+        Reg::A3,
+        Reg::A4,
+        Reg::A5,
+        Reg::A6,
+        Reg::A7,
+    ];
+
+    let code = LoopCode::compile(&ops, len, Xlen::X64).expect("compiles");
+    let mut regs = [0u64; 32];
+    for (r, v) in args.iter().zip(start) {
+        regs[r.num() as usize] = v;
+    }
+    regs[COUNTER.num() as usize] = 1;
+    let mut state = LoopState::new(100, 0x1000);
+    assert_eq!(code.run(&mut regs, &mut state), Some(ops.len() - 1));
+    let got = out.map(|r| regs[r.num() as usize]);
+    assert_eq!(got, in_place_expected(start, u64::MAX, false));
+
+    let code = LoopCode::compile(&ops, len, Xlen::X32).expect("compiles");
+    let mut regs = [0u32; 32];
+    for (r, v) in args.iter().zip(start) {
+        regs[r.num() as usize] = v as u32;
+    }
+    regs[COUNTER.num() as usize] = 1;
+    let mut state = LoopState::new(100, 0x1000);
+    assert_eq!(code.run(&mut regs, &mut state), Some(ops.len() - 1));
+    let got = out.map(|r| u64::from(regs[r.num() as usize]));
+    assert_eq!(got, in_place_expected(start, u64::from(u32::MAX), true));
+}
+
 #[test]
 fn the_budget_stops_the_loop_at_its_branch_back() {
     let ops = counting_loop(None, LoopOp::Fall);

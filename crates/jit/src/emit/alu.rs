@@ -1,13 +1,90 @@
-//! Register-only operations, each computed into `rax` ([`Emitter::value`]), which the
-//! caller moves to the destination (or, for a branch over it, selects).
+//! Register-only operations: each computed in its destination's host register where x86's
+//! two-operand forms allow ([`Emitter::in_place`]), else into `rax` ([`Emitter::value`]),
+//! which the caller moves to the destination (or, for a branch over it, selects).
 
-use super::{state, word_op, Emitter};
+use super::{regs_of, state, word_op, Emitter, Loc};
 use crate::state_offset as off;
 use crate::x86::reg::*;
 use crate::x86::{Arith, Cond, Rm, Shift};
 use crate::{AluImmOp, AluOp, LoopOp, Reg, ShiftImmOp};
 
 impl Emitter {
+    /// Computes the register-only `op` straight in the host register that holds its `rd`,
+    /// when x86's two-operand forms can: `add rd, rs2` for `add rd, rd, rs2` (or a copy of
+    /// `rs1` first when `rd` is neither source), instead of a trip through `rax` and back.
+    /// Covers the full-width add, sub, logic, multiply and their immediate forms, and the
+    /// immediate shifts; returns whether it emitted `op` (else nothing is emitted, and
+    /// [`Emitter::value`] does it). Clobbers `rcx` and the flags, as `value` does.
+    pub(super) fn in_place(&mut self, op: &LoopOp) -> bool {
+        let w = self.wide;
+        let Loc::Host(h) = self.loc(regs_of(op)[0]) else {
+            return false;
+        };
+        let dest = Rm::Reg(h);
+        match *op {
+            LoopOp::Alu { op, rd, rs1, rs2 } => {
+                let arith = match op {
+                    AluOp::Add => Some(Arith::Add),
+                    AluOp::Sub => Some(Arith::Sub),
+                    AluOp::Xor => Some(Arith::Xor),
+                    AluOp::Or => Some(Arith::Or),
+                    AluOp::And => Some(Arith::And),
+                    AluOp::Mul => None,
+                    _ => return false,
+                };
+                // The source that is not `rd`, with `rd` holding the other first.
+                let other = if rs1 == rd {
+                    rs2
+                } else if rs2 == rd {
+                    if op == AluOp::Sub {
+                        return false;
+                    }
+                    rs1
+                } else {
+                    self.load(h, rs1);
+                    rs2
+                };
+                let b = self.operand(other);
+                match arith {
+                    Some(arith) => self.asm.arith(arith, w, h, b),
+                    None => self.asm.imul(w, h, b),
+                }
+                true
+            }
+            LoopOp::AluImm { op, rd, rs1, imm } => {
+                let arith = match op {
+                    AluImmOp::Addi => Arith::Add,
+                    AluImmOp::Xori => Arith::Xor,
+                    AluImmOp::Ori => Arith::Or,
+                    AluImmOp::Andi => Arith::And,
+                    _ => return false,
+                };
+                if rs1 != rd {
+                    self.load(h, rs1);
+                }
+                // `addi rd, rs1, 0` is `mv`: the copy is all of it.
+                if !(op == AluImmOp::Addi && imm == 0) {
+                    self.asm.arith_imm(arith, w, dest, imm);
+                }
+                true
+            }
+            LoopOp::ShiftImm { op, rd, rs1, shamt } => {
+                let shift = match op {
+                    ShiftImmOp::Slli => Shift::Left,
+                    ShiftImmOp::Srli => Shift::RightLogical,
+                    ShiftImmOp::Srai => Shift::RightArith,
+                    _ => return false,
+                };
+                if rs1 != rd {
+                    self.load(h, rs1);
+                }
+                self.asm.shift_imm(shift, w, dest, shamt as u8);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Computes the register-only `op` into `rax` (clobbers `rcx` and the flags).
     pub(super) fn value(&mut self, op: &LoopOp) {
         let w = self.wide;
