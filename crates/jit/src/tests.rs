@@ -201,10 +201,32 @@ fn in_place_expected(start: [u64; 8], mask: u64, narrow: bool) -> [u64; 11] {
     .map(|v| v & mask)
 }
 
-#[test]
-fn ops_computed_in_their_destination_register_give_the_instructions_results() {
+/// The registers [`in_place_forms`] leaves, compiled for `W`'s width and run once from
+/// a0..a7 = `start` (each cut to the width by `word`), in [`in_place_expected`]'s order.
+fn run_in_place<W: GuestWord + Default + Into<u64>>(
+    start: [u64; 8],
+    word: impl Fn(u64) -> W,
+) -> [u64; 11] {
     let ops = in_place_forms();
     let len = ops.len() as u32 - 1;
+    let code = LoopCode::compile(&ops, len, W::WIDTH).expect("compiles");
+    let mut regs = [W::default(); 32];
+    let args = [
+        Reg::A0,
+        Reg::A1,
+        Reg::A2,
+        Reg::A3,
+        Reg::A4,
+        Reg::A5,
+        Reg::A6,
+        Reg::A7,
+    ];
+    for (r, v) in args.iter().zip(start) {
+        regs[r.num() as usize] = word(v);
+    }
+    regs[COUNTER.num() as usize] = word(1);
+    let mut state = LoopState::new(100, 0x1000);
+    assert_eq!(code.run(&mut regs, &mut state), Some(ops.len() - 1));
     let out = [
         Reg::A0,
         Reg::A2,
@@ -218,6 +240,11 @@ fn ops_computed_in_their_destination_register_give_the_instructions_results() {
         Reg::S4,
         COUNTER,
     ];
+    out.map(|r| regs[r.num() as usize].into())
+}
+
+#[test]
+fn ops_computed_in_their_destination_register_give_the_instructions_results() {
     let start: [u64; 8] = [
         0x7fff_ffff_ffff_fff0,
         0x8000_0000_9876_5431,
@@ -228,38 +255,14 @@ fn ops_computed_in_their_destination_register_give_the_instructions_results() {
         0x55,
         0xaa,
     ];
-    let args = [
-        Reg::A0,
-        Reg::A1,
-        Reg::A2,
-        Reg::A3,
-        Reg::A4,
-        Reg::A5,
-        Reg::A6,
-        Reg::A7,
-    ];
-
-    let code = LoopCode::compile(&ops, len, Xlen::X64).expect("compiles");
-    let mut regs = [0u64; 32];
-    for (r, v) in args.iter().zip(start) {
-        regs[r.num() as usize] = v;
-    }
-    regs[COUNTER.num() as usize] = 1;
-    let mut state = LoopState::new(100, 0x1000);
-    assert_eq!(code.run(&mut regs, &mut state), Some(ops.len() - 1));
-    let got = out.map(|r| regs[r.num() as usize]);
-    assert_eq!(got, in_place_expected(start, u64::MAX, false));
-
-    let code = LoopCode::compile(&ops, len, Xlen::X32).expect("compiles");
-    let mut regs = [0u32; 32];
-    for (r, v) in args.iter().zip(start) {
-        regs[r.num() as usize] = v as u32;
-    }
-    regs[COUNTER.num() as usize] = 1;
-    let mut state = LoopState::new(100, 0x1000);
-    assert_eq!(code.run(&mut regs, &mut state), Some(ops.len() - 1));
-    let got = out.map(|r| u64::from(regs[r.num() as usize]));
-    assert_eq!(got, in_place_expected(start, u64::from(u32::MAX), true));
+    assert_eq!(
+        run_in_place(start, |v| v),
+        in_place_expected(start, u64::MAX, false)
+    );
+    assert_eq!(
+        run_in_place(start, |v| v as u32),
+        in_place_expected(start, u64::from(u32::MAX), true)
+    );
 }
 
 #[test]
