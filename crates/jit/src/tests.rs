@@ -211,17 +211,8 @@ fn run_in_place<W: GuestWord + Default + Into<u64>>(
     let len = ops.len() as u32 - 1;
     let code = LoopCode::compile(&ops, len, W::WIDTH).expect("compiles");
     let mut regs = [W::default(); 32];
-    let args = [
-        Reg::A0,
-        Reg::A1,
-        Reg::A2,
-        Reg::A3,
-        Reg::A4,
-        Reg::A5,
-        Reg::A6,
-        Reg::A7,
-    ];
-    for (r, v) in args.iter().zip(start) {
+    // a0..a7 are x10..x17.
+    for (r, v) in Reg::ALL[10..18].iter().zip(start) {
         regs[r.num() as usize] = word(v);
     }
     regs[COUNTER.num() as usize] = word(1);

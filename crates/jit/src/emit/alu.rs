@@ -23,15 +23,10 @@ impl Emitter {
         let dest = Rm::Reg(h);
         match *op {
             LoopOp::Alu { op, rd, rs1, rs2 } => {
-                let arith = match op {
-                    AluOp::Add => Some(Arith::Add),
-                    AluOp::Sub => Some(Arith::Sub),
-                    AluOp::Xor => Some(Arith::Xor),
-                    AluOp::Or => Some(Arith::Or),
-                    AluOp::And => Some(Arith::And),
-                    AluOp::Mul => None,
-                    _ => return false,
-                };
+                let arith = arith_of(op);
+                if word_op(op) || (arith.is_none() && op != AluOp::Mul) {
+                    return false;
+                }
                 // The source that is not `rd`, with `rd` holding the other first.
                 let other = if rs1 == rd {
                     rs2
@@ -52,12 +47,8 @@ impl Emitter {
                 true
             }
             LoopOp::AluImm { op, rd, rs1, imm } => {
-                let arith = match op {
-                    AluImmOp::Addi => Arith::Add,
-                    AluImmOp::Xori => Arith::Xor,
-                    AluImmOp::Ori => Arith::Or,
-                    AluImmOp::Andi => Arith::And,
-                    _ => return false,
+                let Some(arith) = arith_imm_of(op).filter(|_| op != AluImmOp::Addiw) else {
+                    return false;
                 };
                 if rs1 != rd {
                     self.load(h, rs1);
@@ -69,12 +60,10 @@ impl Emitter {
                 true
             }
             LoopOp::ShiftImm { op, rd, rs1, shamt } => {
-                let shift = match op {
-                    ShiftImmOp::Slli => Shift::Left,
-                    ShiftImmOp::Srli => Shift::RightLogical,
-                    ShiftImmOp::Srai => Shift::RightArith,
-                    _ => return false,
-                };
+                let (shift, word) = shift_imm_of(op);
+                if word {
+                    return false;
+                }
                 if rs1 != rd {
                     self.load(h, rs1);
                 }
@@ -93,14 +82,7 @@ impl Emitter {
             LoopOp::Alu { op, rs1, rs2, .. } => {
                 let word = word_op(op);
                 let w = w && !word;
-                let arith = match op {
-                    AluOp::Add | AluOp::Addw => Some(Arith::Add),
-                    AluOp::Sub | AluOp::Subw => Some(Arith::Sub),
-                    AluOp::Xor => Some(Arith::Xor),
-                    AluOp::Or => Some(Arith::Or),
-                    AluOp::And => Some(Arith::And),
-                    _ => None,
-                };
+                let arith = arith_of(op);
                 let shift = match op {
                     AluOp::Sll | AluOp::Sllw => Some(Shift::Left),
                     AluOp::Srl | AluOp::Srlw => Some(Shift::RightLogical),
@@ -145,31 +127,21 @@ impl Emitter {
             }
             LoopOp::AluImm { op, rs1, imm, .. } => {
                 self.load(RAX, rs1);
-                match op {
-                    AluImmOp::Addi => self.asm.arith_imm(Arith::Add, w, rax, imm),
-                    AluImmOp::Xori => self.asm.arith_imm(Arith::Xor, w, rax, imm),
-                    AluImmOp::Ori => self.asm.arith_imm(Arith::Or, w, rax, imm),
-                    AluImmOp::Andi => self.asm.arith_imm(Arith::And, w, rax, imm),
-                    AluImmOp::Slti | AluImmOp::Sltiu => {
-                        self.asm.arith_imm(Arith::Cmp, w, rax, imm);
-                        self.less_flag(op == AluImmOp::Sltiu);
-                    }
-                    AluImmOp::Addiw => {
+                match (op, arith_imm_of(op)) {
+                    (AluImmOp::Addiw, _) => {
                         self.asm.arith_imm(Arith::Add, false, rax, imm);
                         self.asm.movsxd(RAX, rax);
+                    }
+                    (_, Some(arith)) => self.asm.arith_imm(arith, w, rax, imm),
+                    (_, None) => {
+                        self.asm.arith_imm(Arith::Cmp, w, rax, imm);
+                        self.less_flag(op == AluImmOp::Sltiu);
                     }
                 }
             }
             LoopOp::ShiftImm { op, rs1, shamt, .. } => {
                 self.load(RAX, rs1);
-                let (shift, word) = match op {
-                    ShiftImmOp::Slli => (Shift::Left, false),
-                    ShiftImmOp::Srli => (Shift::RightLogical, false),
-                    ShiftImmOp::Srai => (Shift::RightArith, false),
-                    ShiftImmOp::Slliw => (Shift::Left, true),
-                    ShiftImmOp::Srliw => (Shift::RightLogical, true),
-                    ShiftImmOp::Sraiw => (Shift::RightArith, true),
-                };
+                let (shift, word) = shift_imm_of(op);
                 self.asm.shift_imm(shift, w && !word, rax, shamt as u8);
                 if word {
                     self.asm.movsxd(RAX, rax);
@@ -269,5 +241,43 @@ impl Emitter {
         }
         self.asm.pop(RDX);
         self.asm.bind(done);
+    }
+}
+
+/// The x86 arithmetic instruction of the register-register `op` (its word form too), if
+/// one computes it: add, sub and the logic ops.
+fn arith_of(op: AluOp) -> Option<Arith> {
+    match op {
+        AluOp::Add | AluOp::Addw => Some(Arith::Add),
+        AluOp::Sub | AluOp::Subw => Some(Arith::Sub),
+        AluOp::Xor => Some(Arith::Xor),
+        AluOp::Or => Some(Arith::Or),
+        AluOp::And => Some(Arith::And),
+        _ => None,
+    }
+}
+
+/// The x86 arithmetic instruction of the immediate `op` (`addiw` too), if one computes it:
+/// all but `slti` and `sltiu`.
+fn arith_imm_of(op: AluImmOp) -> Option<Arith> {
+    match op {
+        AluImmOp::Addi | AluImmOp::Addiw => Some(Arith::Add),
+        AluImmOp::Xori => Some(Arith::Xor),
+        AluImmOp::Ori => Some(Arith::Or),
+        AluImmOp::Andi => Some(Arith::And),
+        AluImmOp::Slti | AluImmOp::Sltiu => None,
+    }
+}
+
+/// The x86 shift of the immediate shift `op`, and whether it is a word form (RV64's
+/// `*w`: computed on 32 bits, the result sign-extended).
+fn shift_imm_of(op: ShiftImmOp) -> (Shift, bool) {
+    match op {
+        ShiftImmOp::Slli => (Shift::Left, false),
+        ShiftImmOp::Srli => (Shift::RightLogical, false),
+        ShiftImmOp::Srai => (Shift::RightArith, false),
+        ShiftImmOp::Slliw => (Shift::Left, true),
+        ShiftImmOp::Srliw => (Shift::RightLogical, true),
+        ShiftImmOp::Sraiw => (Shift::RightArith, true),
     }
 }
