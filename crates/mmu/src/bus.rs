@@ -143,6 +143,18 @@ pub trait Bus {
         self.store(ctx, value)
     }
 
+    /// The physical address of the aligned data access `ctx`, whose page the fast path's
+    /// tables do not hold, if the translator models it as a quick miss
+    /// ([`crate::Translator::quick_data_miss`]) and the caller may serve it as a hit: its
+    /// page inside memory and, for a store, not one of decoded instructions. Its
+    /// translation is then counted and charged and its page held; the caller makes the
+    /// access and counts it as a served hit. `None`, with nothing changed, otherwise (and
+    /// by default): the access goes the usual way.
+    #[inline(always)]
+    fn quick_data_miss(&mut self, _ctx: &AccessCtx) -> Option<u64> {
+        None
+    }
+
     /// What loads and stores at `privilege` in address space `asid` may use to serve
     /// fast-path hits themselves ([`DirectMemory`]), until the next call on the bus; `None`
     /// if there is no fast path to serve them.
@@ -619,6 +631,29 @@ impl Bus for SystemBus {
             Some(()) => Ok(()),
             None => Err(self.beyond_memory(ctx, pa)),
         })
+    }
+
+    #[inline(always)]
+    fn quick_data_miss(&mut self, ctx: &AccessCtx) -> Option<u64> {
+        // An observer sees every access: none is served past it.
+        if self.observer.0.is_some() {
+            return None;
+        }
+        let phys_size = self.phys.size();
+        let store = ctx.kind == AccessKind::Store;
+        let code = &self.code;
+        let servable = |pa: u64| {
+            (pa & !0xfff)
+                .checked_add(0x1000)
+                .is_some_and(|end| end <= phys_size)
+                && !(store && code.is_watched(pa >> 12))
+        };
+        let translation = self
+            .translator
+            .as_mut()?
+            .quick_data_miss(&self.phys, &self.regs, ctx, phys_size, servable)?;
+        self.cycles = self.cycles.wrapping_add(translation.cycles);
+        Some(translation.pa)
     }
 
     fn direct_memory(&mut self, privilege: Privilege, asid: u16) -> Option<DirectMemory<'_>> {

@@ -403,10 +403,12 @@ impl Translator {
         // With the fast path on, the quick miss; else, or if it declines, the L2 probe (with
         // the quick miss's search of the L2, if it made one).
         let l2_found = match hold.filter(|_| l1_absent) {
-            Some(phys_size) => match self.quick_miss(mem, regs, ctx, format, phys_size, cycles) {
-                Ok(done) => return Ok(done),
-                Err(found) => found,
-            },
+            Some(phys_size) => {
+                match self.quick_miss(mem, regs, ctx, format, phys_size, cycles, |_| true) {
+                    Ok(done) => return Ok(done),
+                    Err(found) => found,
+                }
+            }
             None => None,
         };
         let after_l1 = AfterL1 {
