@@ -165,6 +165,23 @@ impl<X: Word, B: Bus> LoopMemory for AccessEnv<'_, X, B> {
         native_store::<X, B, SIZE>(self, i, addr, value)
     }
 
+    /// The bus's quick miss ([`Bus::quick_data_miss`]). The code counts the access as
+    /// served: the hart's load or store count and memory cycles, as [`native_load`] and
+    /// [`native_store`] count an aligned access. What they also do, `after_data_access`,
+    /// has nothing to do after a quick miss: a load or store the code may serve writes no
+    /// decoded instruction, and a data miss fills no fetch entry, so the fetch entry the
+    /// run stands on is still held.
+    #[inline(always)]
+    fn quick_miss(&mut self, op: usize, addr: u64, size: u8, store: bool) -> Option<u64> {
+        let kind = if store {
+            AccessKind::Store
+        } else {
+            AccessKind::Load
+        };
+        let ctx = access_ctx(self, op, addr, kind, size);
+        self.bus.quick_data_miss(&ctx)
+    }
+
     fn direct(&mut self) -> Option<DirectMemory<'_>> {
         self.bus.direct_memory(self.env.privilege, self.env.asid)
     }

@@ -36,8 +36,16 @@ mod x86;
 pub use atlas_isa::{AluImmOp, AluOp, BranchOp, Reg, ShiftImmOp, Xlen};
 use atlas_mmu::fastpath::{HitClass, Window, EMPTY_TABLE};
 
-/// Fast-path hit classes (the second index of [`LoopState::served`]).
+/// Fast-path hit classes (the second index of [`LoopState::served`], below
+/// [`QUICK_MISSES`]).
 pub const HIT_CLASSES: usize = HitClass::ALL.len();
+
+/// The column of [`LoopState::served`] counting accesses the code served after
+/// [`LoopMemory::quick_miss`] translated them: served like hits, but not fast-path hits.
+pub const QUICK_MISSES: usize = HIT_CLASSES;
+
+/// Columns of a row of [`LoopState::served`]: the hit classes and [`QUICK_MISSES`].
+pub const SERVED_COLUMNS: usize = HIT_CLASSES + 1;
 use atlas_mmu::DirectMemory;
 
 /// Side exits and ends a compiled block may count (the interpreter's blocks have at most
@@ -228,11 +236,12 @@ pub struct LoopState {
     pub runs: [u64; MAX_EXITS],
     /// Skips, by the side exit whose branch skipped.
     pub skips: [u64; MAX_EXITS],
-    /// Loads (`[0]`) and stores (`[1]`) the code served itself as fast-path hits, by the
-    /// hit class of the entry that served them. [`LoopCode::run_with`] adds them to the
-    /// fast path's own hit counts when the code returns; the hart's counts and cycles are
-    /// the caller's to add ([`LoopState::loads`], [`LoopState::stores`]).
-    pub served: [[u64; HIT_CLASSES]; 2],
+    /// Loads (`[0]`) and stores (`[1]`) the code served itself: as fast-path hits, by the
+    /// hit class of the entry that served them, and after a quick miss
+    /// ([`QUICK_MISSES`]). [`LoopCode::run_with`] adds the hits to the fast path's own hit
+    /// counts when the code returns; the hart's counts and cycles of all of them are the
+    /// caller's to add ([`LoopState::loads`], [`LoopState::stores`]).
+    pub served: [[u64; SERVED_COLUMNS]; 2],
     /// The access functions' trampolines, one per [`access_slot`], and their argument,
     /// for the call in progress (set by [`LoopCode::run_with`]; 0 otherwise, when code
     /// with loads or stores never runs).
@@ -291,8 +300,16 @@ impl Direct {
 }
 
 /// Kinds of access the code hands back, each to its own function: loads of 1, 2, 4 and 8
-/// bytes, zero- or sign-extended, and stores of each size.
-pub(crate) const ACCESS_SLOTS: usize = 12;
+/// bytes, zero- or sign-extended, and stores of each size; then the quick misses of a
+/// load and of a store ([`quick_miss_slot`]).
+pub(crate) const ACCESS_SLOTS: usize = 14;
+
+/// The slot of the function the code asks for the quick miss of a load or a store
+/// ([`LoopMemory::quick_miss`]): after the twelve access functions.
+#[cfg_attr(not(all(target_arch = "x86_64", unix)), allow(dead_code))]
+pub(crate) const fn quick_miss_slot(store: bool) -> usize {
+    12 + store as usize
+}
 
 /// The slot of the access function for a load (`store` false; sign-extended if `signed`) or
 /// a store of `size` bytes (1, 2, 4 or 8): loads `2 * log2(size) + signed`, stores
@@ -319,8 +336,20 @@ pub trait LoopMemory {
     /// [`LoopMemory::load`] for a store of the low `SIZE` bytes of `value`.
     fn store<const SIZE: u8>(&mut self, op: usize, addr: u64, value: u64) -> Access;
 
+    /// The physical address of the aligned load (or store, if `store`) of `size` bytes by
+    /// operation `op` at `addr`, whose page the lent tables do not hold, if the memory
+    /// translates it as a quick miss the code may serve itself: the translation counted
+    /// and charged as the interpreter's access would count it, the access and its hart
+    /// counts left to the code, which counts it in [`QUICK_MISSES`]. `None`, with nothing
+    /// changed, otherwise (and by default): the code then calls [`LoopMemory::load`] or
+    /// [`LoopMemory::store`].
+    fn quick_miss(&mut self, _op: usize, _addr: u64, _size: u8, _store: bool) -> Option<u64> {
+        None
+    }
+
     /// What the code may use to serve fast-path hits itself until the next
-    /// [`LoopMemory::load`] or [`LoopMemory::store`]; `None` to serve none.
+    /// [`LoopMemory::load`], [`LoopMemory::store`] or [`LoopMemory::quick_miss`] that
+    /// returns an address; `None` to serve none.
     fn direct(&mut self) -> Option<DirectMemory<'_>>;
 
     /// The unpaged window ([`Window`]) through which the code may also serve accesses to
@@ -361,7 +390,7 @@ impl LoopState {
             entry_pc,
             runs: [0; MAX_EXITS],
             skips: [0; MAX_EXITS],
-            served: [[0; HIT_CLASSES]; 2],
+            served: [[0; SERVED_COLUMNS]; 2],
             access_fns: [0; ACCESS_SLOTS],
             access_env: 0,
             direct: Direct::none(),

@@ -77,7 +77,8 @@ impl NativeCode {
         // at its first argument, the `LoopState` at its second (fixed offsets inside both)
         // and the memory `state.direct` describes, and calls only the `state.access_fns`
         // with `state.access_env` (set just above to the trampolines for `M` and to
-        // `memory`), each for a load or store of the kind and size of its slot. It
+        // `memory`), each for a load or store of the kind and size of its slot (the last
+        // two slots: the quick-miss functions, for an aligned load or store). It
         // returns on every path: `LoopCode::run_with` enters only with a budget holding the
         // block, and every branch back to the entry first takes off at least one
         // instruction (`emit::covered` admits a loop branch only as its run's last retired
@@ -86,15 +87,17 @@ impl NativeCode {
         //
         // `state.direct` was made just above from what `memory.direct()` lent, and after
         // every call of the access function the trampoline makes it again, after its last
-        // use of `memory`: the addresses the code uses always come from the latest loan,
-        // taken after every other use of the memory they point into. The code reads the
+        // use of `memory`, as `quick_miss` does after a quick miss that gave an address
+        // (one that gave none changed nothing, and the code calls the access function
+        // next): the addresses the code uses always come from the latest loan, taken
+        // after every other use of the memory they point into. The code reads the
         // fast-path tables (`ENTRIES` entries of `FastEntry::SIZE` bytes each, at an index
         // below `ENTRIES`) and, only behind a tag that matched or an address inside
         // `state.window` (set just above from `memory.window()`, an address range and a
         // class), bumps a counter of `state.served` (index from the entry's or the
-        // window's class, below 3), reads or writes `size` bytes of `phys` at an offset it
-        // has checked against `phys_len`, and tests a bit of `watched` below
-        // `watched_bits`. With nothing lent no tag matches (`Direct::none`) and `phys_len`
+        // window's class, below 3, or `QUICK_MISSES`, 3, after a quick miss), reads or
+        // writes `size` bytes of `phys` at an offset it has checked against `phys_len`,
+        // and tests a bit of `watched` below `watched_bits`. With nothing lent no tag matches (`Direct::none`) and `phys_len`
         // is 0, so no window access passes that check.
         let entry: Entry = unsafe { std::mem::transmute::<*mut libc::c_void, Entry>(self.ptr) };
         // SAFETY: as above; the pointers come from exclusive references alive for the call
@@ -138,7 +141,45 @@ pub(crate) fn trampolines<M: LoopMemory>() -> [usize; ACCESS_SLOTS] {
         trampoline::<M, 9> as Trampoline as usize,
         trampoline::<M, 10> as Trampoline as usize,
         trampoline::<M, 11> as Trampoline as usize,
+        quick_miss::<M, false> as QuickMiss as usize,
+        quick_miss::<M, true> as QuickMiss as usize,
     ]
+}
+
+/// The quick-miss function as compiled code calls it: (env, state, operation index,
+/// address, size), returning the physical address or [`NO_QUICK_MISS`].
+type QuickMiss = unsafe extern "sysv64" fn(*mut libc::c_void, *mut LoopState, u64, u64, u64) -> u64;
+
+/// What [`quick_miss`] returns when the memory declined (no physical address of a page
+/// inside memory is all ones).
+pub(crate) const NO_QUICK_MISS: u64 = u64::MAX;
+
+/// Asks the `M` at `env` for the quick miss of the load (the store, if `STORE`) of
+/// operation `op` at `addr`, `size` bytes ([`LoopMemory::quick_miss`]). When it gives an
+/// address, lends its direct memory again into the `LoopState` at `state`, as
+/// [`trampoline`] does: the quick miss has changed the tables. When it declines, nothing
+/// changed and the code calls the access function next, which lends again before the code
+/// uses any address. A panic aborts, as in [`trampoline`].
+///
+/// # Safety
+/// As for [`trampoline`].
+unsafe extern "sysv64" fn quick_miss<M: LoopMemory, const STORE: bool>(
+    env: *mut libc::c_void,
+    state: *mut LoopState,
+    op: u64,
+    addr: u64,
+    size: u64,
+) -> u64 {
+    // SAFETY: as in `trampoline`: `env` is the `&mut M` `NativeCode::call` holds and
+    // `state` the state it passed to the code, which only this call uses meanwhile.
+    let (memory, state) = unsafe { (&mut *env.cast::<M>(), &mut *state) };
+    match memory.quick_miss(op as usize, addr, size as u8, STORE) {
+        Some(pa) => {
+            state.direct = Direct::of(memory.direct());
+            pa
+        }
+        None => NO_QUICK_MISS,
+    }
 }
 
 /// Calls the access function of slot `SLOT` ([`crate::access_slot`]) of the `M` at `env`,

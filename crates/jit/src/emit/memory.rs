@@ -5,7 +5,7 @@ use super::{state, Emitter, CALL_SAVED};
 use crate::state_offset as off;
 use crate::x86::reg::*;
 use crate::x86::{Arith, Cond, Label, Rm, Shift};
-use crate::{Reg, HIT_CLASSES};
+use crate::{Reg, QUICK_MISSES, SERVED_COLUMNS};
 use atlas_mmu::fastpath::{FastEntry, ENTRIES as FAST_ENTRIES};
 
 /// A load or store, as the emitter needs it.
@@ -21,7 +21,8 @@ impl Emitter {
     /// ([`Emitter::window_lookup`], out of the hit's line), else by a call of the access
     /// function.
     pub(super) fn memory(&mut self, i: usize, rs1: Reg, imm: i32, access: Access) {
-        let (window, translated, slow, done) = (
+        let (window, translated, quick, slow, done) = (
+            self.asm.label(),
             self.asm.label(),
             self.asm.label(),
             self.asm.label(),
@@ -37,11 +38,54 @@ impl Emitter {
         self.serve(access, slow);
         self.asm.jump(done);
         self.asm.bind(window);
-        self.window_lookup(access_size(access), slow);
+        self.window_lookup(access_size(access), quick);
         self.asm.jump(translated);
+        self.asm.bind(quick);
+        self.quick_miss(i, access, translated, slow);
         self.asm.bind(slow);
         self.call_access(i, access);
         self.asm.bind(done);
+    }
+
+    /// The aligned access at the address in `rax`, its page neither held nor in the window,
+    /// through the quick-miss function ([`crate::LoopMemory::quick_miss`]): if it returns a
+    /// physical address, on to `translated` with it in `rcx` and [`QUICK_MISSES`] as the
+    /// class in `r11` (served there as a hit is, counted apart); else to `slow`. `rax` is
+    /// kept on the stack across the call, twice so that the stack stays 16-byte aligned,
+    /// and the caller-saved registers as for [`Emitter::call_access`].
+    fn quick_miss(&mut self, i: usize, access: Access, translated: Label, slow: Label) {
+        let Ok(index) = i32::try_from(i) else {
+            self.asm.jump(slow);
+            return;
+        };
+        self.asm.push(RAX);
+        self.asm.push(RAX);
+        for r in CALL_SAVED {
+            self.asm.push(r);
+        }
+        // (env, state, op, address, size): state is already in rsi.
+        self.asm.mov_imm(false, R8, i32::from(access_size(access)));
+        self.asm.load(true, RCX, Rm::Reg(RAX));
+        self.asm.mov_imm(false, RDX, index);
+        self.asm.load(true, RDI, state(off::ACCESS_ENV));
+        let slot = crate::quick_miss_slot(access_kind(access) == 1);
+        self.asm.load(true, RAX, state(off::ACCESS_FNS + 8 * slot));
+        self.asm.call(RAX);
+        self.asm.load(true, RCX, Rm::Reg(RAX));
+        for r in CALL_SAVED.iter().rev() {
+            self.asm.pop(*r);
+        }
+        self.asm.pop(RAX);
+        self.asm.pop(RAX);
+        self.asm.arith_imm(
+            Arith::Cmp,
+            true,
+            Rm::Reg(RCX),
+            crate::native::NO_QUICK_MISS as i32,
+        );
+        self.asm.jump_if(Cond::Equal, slow);
+        self.asm.mov_imm(false, R11, QUICK_MISSES as i32);
+        self.asm.jump(translated);
     }
 
     /// The fast-path lookup of the access at the address in `rax`, as the bus's `load_fast`
@@ -141,7 +185,7 @@ impl Emitter {
             self.asm.bind(unwatched);
         }
         // The hit, by its class: served[kind][class] += 1.
-        let served = off::SERVED + 8 * HIT_CLASSES * kind;
+        let served = off::SERVED + 8 * SERVED_COLUMNS * kind;
         self.asm.count_indexed(RSI, R11, served as i32);
         self.asm.arith(Arith::Add, true, RCX, state(off::PHYS));
         let at = field(RCX, 0);
