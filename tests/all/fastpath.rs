@@ -138,7 +138,7 @@ fn shortened_benches() -> Vec<(String, Image)> {
     for xlen in [Xlen::X32, Xlen::X64] {
         let intmix = shortened("intmix.s", xlen, &[("ITERATIONS", "3000")]);
         out.push((format!("bench/intmix rv{}", xlen.bits()), intmix));
-        let pagewalk = shortened("pagewalk.s", xlen, &[("ROUNDS", "2"), ("HEAP", "0x40000")]);
+        let pagewalk = shortened("pagewalk.s", xlen, &[("ROUNDS", "2"), ("HEAP", "0x200000")]);
         out.push((format!("bench/pagewalk rv{}", xlen.bits()), pagewalk));
         let memsweep = shortened("memsweep.s", xlen, &[("PASSES", "3")]);
         out.push((format!("bench/memsweep rv{}", xlen.bits()), memsweep));
